@@ -1,0 +1,296 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/rampart-dev/rampart/internal/finding"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+)
+
+// LoadOptions configure reading manifests from files.
+type LoadOptions struct {
+	Limits Limits
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// Workers bounds parallel file reads; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// manifestExts are the file endings a directory walk picks up.
+var manifestExts = map[string]bool{".yaml": true, ".yml": true, ".json": true}
+
+// LoadFiles reads every manifest under paths (files, directories walked
+// recursively, or "-" for standard input). A file that cannot be read or
+// parsed becomes an error note naming the file and line; every other file
+// is still read.
+func LoadFiles(paths []string, opts LoadOptions) *Inventory {
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits
+	}
+	inv := &Inventory{}
+	var files []string
+	for _, p := range paths {
+		if p == "-" {
+			files = append(files, p)
+			continue
+		}
+		found, err := expand(p)
+		if err != nil {
+			inv.Notes = append(inv.Notes, finding.Note{Level: finding.NoteError, File: p, Message: err.Error()})
+			continue
+		}
+		files = append(files, found...)
+	}
+	results := make([]fileResult, len(files))
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = loadFile(files[i], opts)
+			}
+		}()
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, r := range results {
+		inv.Files++
+		inv.Objects = append(inv.Objects, r.objects...)
+		inv.Notes = append(inv.Notes, r.notes...)
+	}
+	return inv
+}
+
+// expand lists the manifest files at p: p itself when it is a file (any
+// ending: the user named it), or the manifests below it when a directory.
+func expand(p string) ([]string, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, unwrapPathError(err))
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != p && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir // .git and friends
+			}
+			return nil
+		}
+		if manifestExts[strings.ToLower(filepath.Ext(path))] {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("walk %s: %w", p, err)
+	}
+	return out, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+type fileResult struct {
+	objects []*Object
+	notes   []finding.Note
+}
+
+func loadFile(path string, opts LoadOptions) fileResult {
+	data, err := readLimited(path, opts)
+	if err != nil {
+		return fileResult{notes: []finding.Note{{Level: finding.NoteError, File: displayName(path), Message: err.Error()}}}
+	}
+	return parseFile(displayName(path), data, opts.Limits, yamlDecoder{})
+}
+
+func displayName(path string) string {
+	if path == "-" {
+		return "<stdin>"
+	}
+	return path
+}
+
+func readLimited(path string, opts LoadOptions) ([]byte, error) {
+	max := opts.Limits.MaxFileBytes
+	var r io.Reader
+	if path == "-" {
+		if opts.Stdin == nil {
+			return nil, errors.New("no standard input")
+		}
+		r = opts.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, unwrapPathError(err)
+		}
+		defer f.Close()
+		if info, err := f.Stat(); err == nil && info.Size() > max {
+			return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), max)
+		}
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return data, nil
+}
+
+// ParseBytes reads the manifests in data as if from a file named name.
+func ParseBytes(name string, data []byte, lim Limits) ([]*Object, []finding.Note) {
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
+	if int64(len(data)) > lim.MaxFileBytes {
+		return nil, []finding.Note{{Level: finding.NoteError, File: name, Message: fmt.Sprintf("%v: %d bytes, the limit is %d", ErrTooLarge, len(data), lim.MaxFileBytes)}}
+	}
+	r := parseFile(name, data, lim, yamlDecoder{})
+	return r.objects, r.notes
+}
+
+func parseFile(name string, data []byte, lim Limits, dec decoder) fileResult {
+	var res fileResult
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		res.notes = append(res.notes, finding.Note{Level: finding.NoteError, File: name, Message: fmt.Sprintf("%v: NUL byte at offset %d; not a manifest", ErrBinary, i)})
+		return res
+	}
+	docs, offsets := splitDocs(data)
+	for d, doc := range docs {
+		raw, pos, err := dec.decode(doc, offsets[d], lim)
+		if err != nil {
+			line := offsets[d] + 1
+			var de *DocError
+			if errors.As(err, &de) {
+				line = de.Line
+				err = de.Err
+			}
+			res.notes = append(res.notes, finding.Note{Level: finding.NoteError, File: name, Line: line, Message: err.Error()})
+			continue
+		}
+		if raw == nil {
+			continue
+		}
+		src := Source{File: name, Doc: d, pos: pos}
+		objs, notes := objectsFrom(raw, src, 0)
+		res.objects = append(res.objects, objs...)
+		res.notes = append(res.notes, notes...)
+	}
+	return res
+}
+
+// objectsFrom turns one decoded document into objects, unpacking List kinds.
+func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []finding.Note) {
+	src.Line = src.Place("").Line
+	apiVersion, _ := raw["apiVersion"].(string)
+	kind, _ := raw["kind"].(string)
+	if apiVersion == "" || kind == "" {
+		line := firstLine(src)
+		return nil, []finding.Note{{Level: finding.NoteInfo, File: src.File, Line: line, Message: "skipped: not a Kubernetes object (no apiVersion and kind)"}}
+	}
+	if items, ok := raw["items"].([]any); ok && (kind == "List" || strings.HasSuffix(kind, "List")) && depth < 4 {
+		var objs []*Object
+		var notes []finding.Note
+		for i, it := range items {
+			m, ok := it.(map[string]any)
+			item := src
+			item.Prefix = src.Prefix.Key("items").Index(i)
+			if !ok {
+				notes = append(notes, finding.Note{Level: finding.NoteError, File: src.File, Line: item.Place("").Line, Message: fmt.Sprintf("%s item %d is not an object", kind, i)})
+				continue
+			}
+			o, n := objectsFrom(m, item, depth+1)
+			objs = append(objs, o...)
+			notes = append(notes, n...)
+		}
+		return objs, notes
+	}
+	o := &Object{APIVersion: apiVersion, Kind: kind, Raw: raw, Source: src}
+	if md, ok := raw["metadata"].(map[string]any); ok {
+		o.Name, _ = md["name"].(string)
+		o.Namespace, _ = md["namespace"].(string)
+		o.Labels = stringMap(md["labels"])
+		o.Annotations = stringMap(md["annotations"])
+	}
+	if typed := newTyped(apiVersion, kind); typed != nil {
+		if err := kruntime.DefaultUnstructuredConverter.FromUnstructured(raw, typed); err != nil {
+			line, msg := typeError(raw, typed, src, err)
+			return nil, []finding.Note{{Level: finding.NoteError, File: src.File, Line: line, Message: fmt.Sprintf("%s %q: %s", kind, o.Name, msg)}}
+		}
+		o.Typed = typed
+	}
+	return []*Object{o}, nil
+}
+
+// typeError explains why a document does not fit its kind's schema. The
+// unstructured converter's errors name no field, so the JSON decoder is
+// asked again for the field, whose line is then looked up.
+func typeError(raw map[string]any, typed kruntime.Object, src Source, convErr error) (int, string) {
+	data, err := json.Marshal(raw)
+	if err != nil {
+		return firstLine(src), convErr.Error()
+	}
+	var te *json.UnmarshalTypeError
+	if err := json.Unmarshal(data, typed); errors.As(err, &te) && te.Field != "" {
+		line := src.Place(FieldPath(te.Field)).Line
+		return max(line, firstLine(src)), fmt.Sprintf("%s: cannot use a %s as %s", te.Field, te.Value, te.Type)
+	} else if err != nil {
+		return firstLine(src), err.Error()
+	}
+	return firstLine(src), convErr.Error()
+}
+
+func firstLine(src Source) int {
+	if src.Line > 0 {
+		return src.Line
+	}
+	return 1
+}
+
+func stringMap(v any) map[string]string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, val := range m {
+		if s, ok := val.(string); ok {
+			out[k] = s
+		} else if val != nil {
+			out[k] = fmt.Sprint(val)
+		}
+	}
+	return out
+}

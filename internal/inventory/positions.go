@@ -1,0 +1,158 @@
+package inventory
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Pos is a 1-based line and column in a file.
+type Pos struct {
+	Line int32
+	Col  int32
+}
+
+// Positions maps field paths of one document to where they stand in the
+// file. Paths are hashed rather than stored so that indexing every field of
+// every object stays cheap in memory; a collision can at worst point a
+// finding at a wrong line, never change a result.
+type Positions struct {
+	m map[uint64]Pos
+}
+
+func newPositions(hint int) *Positions {
+	return &Positions{m: make(map[uint64]Pos, hint)}
+}
+
+// FNV-1a, computed incrementally so that the decoder never builds path strings.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func hashByte(h uint64, b byte) uint64 {
+	h ^= uint64(b)
+	return h * fnvPrime
+}
+
+// keyHash extends the hash of a parent path with a mapping key, using the
+// same spelling as FieldPath.Key.
+func keyHash(parent uint64, root bool, key string) uint64 {
+	if needsQuote(key) {
+		return hashString(parent, "["+strconv.Quote(key)+"]")
+	}
+	if !root {
+		parent = hashByte(parent, '.')
+	}
+	return hashString(parent, key)
+}
+
+// indexHash extends the hash of a parent path with a sequence index.
+func indexHash(parent uint64, i int) uint64 {
+	parent = hashByte(parent, '[')
+	parent = hashString(parent, strconv.Itoa(i))
+	return hashByte(parent, ']')
+}
+
+func needsQuote(key string) bool {
+	return key == "" || strings.ContainsAny(key, ".[]\"")
+}
+
+func (p *Positions) set(h uint64, line, col int) {
+	if p == nil {
+		return
+	}
+	p.m[h] = Pos{Line: int32(line), Col: int32(col)}
+}
+
+// Lookup returns the position of exactly this path.
+func (p *Positions) Lookup(path string) (Pos, bool) {
+	if p == nil {
+		return Pos{}, false
+	}
+	pos, ok := p.m[hashString(fnvOffset, path)]
+	return pos, ok
+}
+
+// Nearest returns the position of path, or of its closest ancestor that is
+// in the file (a check often points at a field that is missing, such as an
+// absent securityContext: then the container is the place to fix).
+func (p *Positions) Nearest(path string) (Pos, bool) {
+	for {
+		if pos, ok := p.Lookup(path); ok {
+			return pos, true
+		}
+		parent, ok := parentPath(path)
+		if !ok {
+			return Pos{}, false
+		}
+		path = parent
+	}
+}
+
+// parentPath drops the last segment of a field path.
+func parentPath(path string) (string, bool) {
+	if path == "" {
+		return "", false
+	}
+	if strings.HasSuffix(path, "]") {
+		// Find the '[' that opens the last segment, skipping a quoted key.
+		inQuote := false
+		for i := len(path) - 2; i >= 0; i-- {
+			c := path[i]
+			if c == '"' && (i == 0 || path[i-1] != '\\') {
+				inQuote = !inQuote
+			}
+			if c == '[' && !inQuote {
+				return path[:i], true
+			}
+		}
+		return "", true
+	}
+	i := strings.LastIndexAny(path, ".]")
+	if i < 0 {
+		return "", true
+	}
+	if path[i] == ']' {
+		return path[:i+1], true
+	}
+	return path[:i], true
+}
+
+// FieldPath builds field paths in the spelling Positions uses:
+// spec.containers[0].securityContext, metadata.annotations["a.b/c"].
+type FieldPath string
+
+// Key appends a mapping key.
+func (f FieldPath) Key(k string) FieldPath {
+	if needsQuote(k) {
+		return f + FieldPath("["+strconv.Quote(k)+"]")
+	}
+	if f == "" {
+		return FieldPath(k)
+	}
+	return f + "." + FieldPath(k)
+}
+
+// Index appends a sequence index.
+func (f FieldPath) Index(i int) FieldPath {
+	return f + FieldPath("["+strconv.Itoa(i)+"]")
+}
+
+// Keys appends several keys.
+func (f FieldPath) Keys(ks ...string) FieldPath {
+	for _, k := range ks {
+		f = f.Key(k)
+	}
+	return f
+}
+
+// String returns the path.
+func (f FieldPath) String() string { return string(f) }
