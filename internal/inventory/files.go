@@ -187,6 +187,7 @@ func parseFile(name string, data []byte, lim Limits, dec decoder) fileResult {
 		res.notes = append(res.notes, finding.Note{Level: finding.NoteError, File: name, Message: fmt.Sprintf("%v: NUL byte at offset %d; not a manifest", ErrBinary, i)})
 		return res
 	}
+	data = normalizeLineBreaks(data)
 	docs, offsets := splitDocs(data)
 	for d, doc := range docs {
 		raw, pos, err := dec.decode(doc, offsets[d], lim)
@@ -209,6 +210,35 @@ func parseFile(name string, data []byte, lim Limits, dec decoder) fileResult {
 		res.notes = append(res.notes, notes...)
 	}
 	return res
+}
+
+// normalizeLineBreaks turns lone carriage returns, which YAML counts as
+// line breaks, into newlines, so that document splitting and line numbers
+// agree with the YAML parser. CRLF is left alone.
+func normalizeLineBreaks(data []byte) []byte {
+	lone := false
+	for i := bytes.IndexByte(data, '\r'); i >= 0; {
+		if i+1 >= len(data) || data[i+1] != '\n' {
+			lone = true
+			break
+		}
+		j := bytes.IndexByte(data[i+1:], '\r')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if !lone {
+		return data
+	}
+	out := make([]byte, len(data))
+	copy(out, data)
+	for i := range out {
+		if out[i] == '\r' && (i+1 >= len(out) || out[i+1] != '\n') {
+			out[i] = '\n'
+		}
+	}
+	return out
 }
 
 // objectsFrom turns one decoded document into objects, unpacking List kinds.

@@ -1,0 +1,30 @@
+package catalog
+
+import (
+	"flag"
+	"os"
+	"testing"
+
+	"github.com/rampart-dev/rampart/internal/workload"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/checks.md")
+
+const docFile = "../../docs/checks.md"
+
+// TestCatalogIsCurrent fails when docs/checks.md differs from the registry.
+func TestCatalogIsCurrent(t *testing.T) {
+	got := Markdown(workload.Checks())
+	if *update {
+		if err := os.WriteFile(docFile, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(docFile)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/catalog -update)", err)
+	}
+	if string(want) != got {
+		t.Fatal("docs/checks.md is stale: run go test ./internal/catalog -update")
+	}
+}

@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/rampart-dev/rampart/internal/finding"
+	"github.com/rampart-dev/rampart/internal/inventory"
+	"github.com/rampart-dev/rampart/internal/policy"
+	"github.com/rampart-dev/rampart/internal/report"
+	"github.com/rampart-dev/rampart/internal/workload"
+	"github.com/spf13/cobra"
+)
+
+type scanOptions struct {
+	output     string
+	failOn     string
+	policyFile string
+	noColor    bool
+	baseDir    string
+	maxFile    int64
+}
+
+// defaultPolicyFiles are looked for in the working directory when
+// --policy is not given.
+var defaultPolicyFiles = []string{"rampart.yaml", ".rampart.yaml"}
+
+func newScanCmd(s streams) *cobra.Command {
+	o := scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan PATH...",
+		Short: "Check Kubernetes manifests for insecure workload settings",
+		Long: `Scan checks Kubernetes manifests before they reach a cluster and reports every
+insecure workload setting with the file and line to fix, the remediation, and
+the NIST SP 800-190, CIS Kubernetes Benchmark and Pod Security Standards
+controls it maps to.
+
+PATH may be a file, a directory (searched recursively for .yaml, .yml and
+.json files; hidden directories are skipped) or - for standard input.
+Multi-document YAML, JSON and List kinds are read.
+
+The policy file (--policy, or rampart.yaml in the working directory) turns
+checks on and off, overrides severities, sets trusted registries and the Pod
+Security Standards level, and exempts objects. An object can also exempt
+itself with the annotation rampart.dev/ignore: "check-id,check-id/container"
+(and rampart.dev/ignore-reason). Exempted findings are still reported, marked
+as exempted, and never fail the run.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+2 usage or input error (a file that cannot be read is reported and every other
+file is still scanned).`,
+		Example: `  # Scan a directory of manifests
+  rampart scan deploy/
+
+  # Fail CI only on high and critical findings, and upload SARIF
+  rampart scan --fail-on high -o sarif deploy/ > rampart.sarif
+
+  # Scan rendered manifests from standard input
+  kustomize build overlays/prod | rampart scan -
+
+  # Use a policy file
+  rampart scan --policy rampart.yaml k8s/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(s, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(report.Formats, ", "))
+	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding has at least this severity: info, low, medium, high, critical")
+	f.StringVar(&o.policyFile, "policy", "", "policy file (default: rampart.yaml in the working directory, if present)")
+	f.BoolVar(&o.noColor, "no-color", false, "never colour the text output")
+	f.StringVar(&o.baseDir, "base-dir", "", "make file paths in the output relative to this directory (default: the working directory)")
+	f.Int64Var(&o.maxFile, "max-file-size", inventory.DefaultLimits.MaxFileBytes, "refuse files larger than this many bytes")
+	return cmd
+}
+
+func runScan(s streams, o scanOptions, paths []string) error {
+	failOn, err := finding.ParseSeverity(o.failOn)
+	if err != nil {
+		return usageError("--fail-on: %w", err)
+	}
+	if !validFormat(o.output) {
+		return usageError("--output: %w %q (want one of %s)", report.ErrUnknownFormat, o.output, strings.Join(report.Formats, ", "))
+	}
+	pol, err := loadPolicy(o.policyFile)
+	if err != nil {
+		return &exitError{code: ExitError, err: err}
+	}
+	lim := inventory.DefaultLimits
+	lim.MaxFileBytes = o.maxFile
+	inv := inventory.LoadFiles(paths, inventory.LoadOptions{Limits: lim, Stdin: s.in})
+
+	rep := Scan(inv, pol)
+	base := o.baseDir
+	if base == "" {
+		base, _ = os.Getwd()
+	}
+	opts := report.Options{BaseDir: base, Color: !o.noColor && o.output == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "", ToolVersion: Version}
+	if err := report.Render(s.out, o.output, rep, opts); err != nil {
+		return &exitError{code: ExitError, err: fmt.Errorf("write report: %w", err)}
+	}
+	switch {
+	case rep.HasErrors():
+		return &exitError{code: ExitError}
+	case finding.AtOrAbove(rep.Findings, failOn):
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+// Scan runs every analyzer on an inventory and assembles the report.
+func Scan(inv *inventory.Inventory, pol *policy.Policy) *finding.Report {
+	rep := &finding.Report{
+		Tool:     "rampart",
+		Version:  Version,
+		Findings: workload.Run(inv.Objects, pol),
+		Notes:    inv.Notes,
+		Files:    inv.Files,
+		Objects:  len(inv.Objects),
+	}
+	for _, c := range workload.Checks() {
+		if pol.Enabled(c.ID, !c.OptIn) {
+			r := c.Rule()
+			r.Severity = pol.Severity(c.ID, c.Severity)
+			rep.Rules = append(rep.Rules, r)
+		}
+	}
+	rep.PodSecurity = podSecurity(inv.Objects, pol)
+	return rep
+}
+
+func podSecurity(objs []*inventory.Object, pol *policy.Policy) map[string]finding.PodSecurity {
+	out := map[string]finding.PodSecurity{}
+	for _, o := range objs {
+		p := inventory.PodOf(o)
+		if p == nil {
+			continue
+		}
+		level, _, err := workload.PodSecurityLevel(p, pol.PodSecurity.Version)
+		if err != nil {
+			continue // the version was validated with the policy
+		}
+		ref := o.Ref()
+		out[ref.String()] = finding.PodSecurity{Object: ref, Version: pol.PodSecurity.Version, Level: level}
+	}
+	return out
+}
+
+func validFormat(f string) bool {
+	for _, x := range report.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// loadPolicy reads the named policy file, or the default one in the
+// working directory when present, or returns the default policy.
+func loadPolicy(file string) (*policy.Policy, error) {
+	known := workload.KnownIDs()
+	if file != "" {
+		return policy.Load(file, known)
+	}
+	for _, f := range defaultPolicyFiles {
+		if _, err := os.Stat(f); err == nil {
+			return policy.Load(f, known)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("policy %s: %w", f, err)
+		}
+	}
+	return policy.Default(), nil
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs Rampart's whole test suite on a fresh machine: installs the tools the
+# checks need, then formatting, vet, staticcheck and every Go test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PATH="$(go env GOPATH)/bin:$PATH"
+STATICCHECK_VERSION=v0.8.2
+
+if ! command -v staticcheck >/dev/null 2>&1 || ! staticcheck -version 2>/dev/null | grep -q "${STATICCHECK_VERSION#v}"; then
+  echo "==> installing staticcheck $STATICCHECK_VERSION"
+  GOFLAGS= go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+
+echo "==> gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "not gofmt-formatted:"; echo "$unformatted"; exit 1
+fi
+
+echo "==> go vet"
+go vet ./...
+
+echo "==> staticcheck"
+staticcheck ./...
+
+echo "==> go test"
+go test -count=1 ./... "$@"
