@@ -1,6 +1,6 @@
 package finding
 
-// SchemaVersion is the version of the JSON report schema (docs/json-schema.md).
+// SchemaVersion is the version of the JSON report schema (docs/json-report.md).
 // Bump it on any change that is not a pure addition.
 const SchemaVersion = "rampart.dev/report/v1"
 

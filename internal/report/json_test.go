@@ -1,0 +1,138 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rampart-dev/rampart/internal/finding"
+)
+
+// decodeJSON reads a JSON report strictly: a field the types (and so
+// docs/json-report.md) do not know is an error.
+func decodeJSON(t *testing.T, out []byte) jsonReport {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.DisallowUnknownFields()
+	var got jsonReport
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("decode JSON report: %v\n%s", err, out)
+	}
+	return got
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	rep := fixture()
+	got := decodeJSON(t, render(t, "json", rep, testOptions()))
+
+	if got.APIVersion != finding.SchemaVersion {
+		t.Errorf("apiVersion %q, want %q", got.APIVersion, finding.SchemaVersion)
+	}
+	if got.Tool != (jsonTool{Name: "rampart", Version: "v0.3.0"}) {
+		t.Errorf("tool %+v", got.Tool)
+	}
+	wantSummary := jsonSummary{Findings: 6, BySeverity: jsonBySeverity{Critical: 2, High: 1, Medium: 1, Low: 1, Info: 1},
+		Exempted: 1, InputErrors: 2, Skipped: 3, Files: 6, Objects: 3}
+	if got.Summary != wantSummary {
+		t.Errorf("summary %+v, want %+v", got.Summary, wantSummary)
+	}
+	if len(got.Findings) != len(rep.Findings) || len(got.Notes) != len(rep.Notes) ||
+		len(got.PodSecurity) != len(rep.PodSecurity) || len(got.Rules) != len(rep.Rules) {
+		t.Fatalf("lengths: %d findings, %d notes, %d podSecurity, %d rules", len(got.Findings), len(got.Notes), len(got.PodSecurity), len(got.Rules))
+	}
+	for i, f := range got.Findings {
+		if strings.HasPrefix(f.Place.File, testBase) {
+			t.Errorf("finding %d: file %q not relative to BaseDir", i, f.Place.File)
+		}
+		if f.Fingerprint == "" || f.Controls == nil {
+			t.Errorf("finding %d: fingerprint %q controls %v", i, f.Fingerprint, f.Controls)
+		}
+	}
+	if !slices.IsSortedFunc(got.PodSecurity, func(a, b jsonPodSecurity) int {
+		return strings.Compare(refOf(a.Object).String(), refOf(b.Object).String())
+	}) {
+		t.Errorf("podSecurity not sorted: %+v", got.PodSecurity)
+	}
+	if !slices.IsSortedFunc(got.Rules, func(a, b jsonRule) int { return strings.Compare(a.ID, b.ID) }) {
+		t.Error("rules not sorted by id")
+	}
+	// Every finding reads back as the one it was written from.
+	for i, f := range got.Findings {
+		j := indexOf(rep.Findings, f)
+		if j < 0 {
+			t.Errorf("finding %d (%s on %v) matches no input finding", i, f.Check, f.Object)
+			continue
+		}
+		w := rep.Findings[j]
+		if f.Severity != w.Severity || f.Message != w.Message || f.Exempted != w.Exempted || f.ExemptReason != w.ExemptReason ||
+			f.Place.Line != w.Place.Line || f.Place.Column != w.Place.Column || !slices.Equal(f.Controls, w.Controls) {
+			t.Errorf("finding %d did not round-trip:\n got %+v\nfrom %+v", i, f, w)
+		}
+	}
+}
+
+func refOf(o jsonObject) finding.ObjectRef {
+	return finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}
+
+func indexOf(fs []finding.Finding, f jsonFinding) int {
+	for i, x := range fs {
+		if x.Check == f.Check && x.Object == refOf(f.Object) && x.Container == f.Container && x.Place.Path == f.Place.Path {
+			return i
+		}
+	}
+	return -1
+}
+
+// Empty lists are [] rather than null, so consumers need no null checks.
+func TestJSONEmptyListsAreArrays(t *testing.T) {
+	out := string(render(t, "json", &finding.Report{}, Options{}))
+	for _, key := range []string{"findings", "notes", "podSecurity", "rules"} {
+		if !strings.Contains(out, `"`+key+`": []`) {
+			t.Errorf("empty %s is not []:\n%s", key, out)
+		}
+	}
+	if strings.Contains(out, "null") {
+		t.Errorf("empty report has a null:\n%s", out)
+	}
+}
+
+// Every key the JSON report can hold is documented in docs/json-report.md.
+func TestJSONFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "json-report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(render(t, "json", fixture(), testOptions()), &v); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				keys[k] = true
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	for k := range keys {
+		if !bytes.Contains(doc, []byte("`"+k+"`")) {
+			t.Errorf("JSON field %q is not documented in docs/json-report.md", k)
+		}
+	}
+	if !bytes.Contains(doc, []byte(finding.SchemaVersion)) {
+		t.Errorf("docs/json-report.md does not name the schema version %s", finding.SchemaVersion)
+	}
+}

@@ -1,0 +1,239 @@
+// Package report renders a finding.Report for people (text) and machines
+// (JSON, SARIF, JUnit XML). It only renders: it knows nothing about which
+// analyzer produced a finding or where the objects came from.
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/rampart-dev/rampart/internal/finding"
+)
+
+// Options change how a report is rendered.
+type Options struct {
+	// BaseDir makes file paths relative (SARIF needs relative URIs); "" = leave as is.
+	BaseDir string
+	// Color enables ANSI colour in text output (the CLI sets it only on a TTY).
+	Color bool
+	// ToolVersion is the rampart version string.
+	ToolVersion string
+}
+
+// Formats lists the accepted -o values: "text", "json", "sarif", "junit".
+var Formats = []string{"text", "json", "sarif", "junit"}
+
+// ErrUnknownFormat is returned (wrapped) by Render for a format not in Formats.
+var ErrUnknownFormat = errors.New("unknown output format")
+
+// toolName is the driver / tool name in every machine format.
+const toolName = "rampart"
+
+// Render writes rep in format to w. An unknown format is an error wrapping
+// ErrUnknownFormat. The whole output is built in memory first, so a
+// rendering error never leaves half a document on w. A nil rep renders as
+// an empty report.
+func Render(w io.Writer, format string, rep *finding.Report, opts Options) error {
+	if rep == nil {
+		rep = &finding.Report{}
+	}
+	var render func(*bytes.Buffer, *view) error
+	switch format {
+	case "text":
+		render = renderText
+	case "json":
+		render = renderJSON
+	case "sarif":
+		render = renderSARIF
+	case "junit":
+		render = renderJUnit
+	default:
+		return fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, format, strings.Join(Formats, ", "))
+	}
+	var buf bytes.Buffer
+	if err := render(&buf, newView(rep, opts)); err != nil {
+		return fmt.Errorf("render %s: %w", format, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// view is the report as every renderer sees it: paths made relative to
+// BaseDir, notes and Pod Security entries in a stable order, rules
+// completed and indexed, counts done once. The input report is not changed.
+type view struct {
+	opts     Options
+	version  string
+	findings []finding.Finding
+	notes    []finding.Note
+	rules    []finding.Rule
+	ruleIdx  map[string]int
+	pss      []finding.PodSecurity
+	summary  summary
+	files    int
+	objects  int
+}
+
+// summary counts findings; exempted findings are counted apart and never
+// in the per-severity counts.
+type summary struct {
+	total      int // not exempted
+	bySeverity [finding.Critical + 1]int
+	exempted   int
+	errors     int // error notes
+	skipped    int // info notes
+}
+
+func newView(rep *finding.Report, opts Options) *view {
+	v := &view{opts: opts, version: cmp.Or(opts.ToolVersion, rep.Version), files: rep.Files, objects: rep.Objects}
+
+	v.findings = make([]finding.Finding, len(rep.Findings))
+	for i, f := range rep.Findings {
+		f.Place.File = relPath(opts.BaseDir, f.Place.File)
+		f.Severity = clampSeverity(f.Severity)
+		f.Controls = slices.Clone(f.Controls)
+		v.findings[i] = f
+		switch {
+		case f.Exempted:
+			v.summary.exempted++
+		default:
+			v.summary.total++
+			v.summary.bySeverity[f.Severity]++
+		}
+	}
+	// Relative paths can sort differently from the absolute ones they were.
+	finding.Sort(v.findings)
+
+	v.notes = make([]finding.Note, len(rep.Notes))
+	for i, n := range rep.Notes {
+		n.File = relPath(opts.BaseDir, n.File)
+		v.notes[i] = n
+		if n.Level == finding.NoteError {
+			v.summary.errors++
+		} else {
+			v.summary.skipped++
+		}
+	}
+	slices.SortStableFunc(v.notes, func(a, b finding.Note) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Level, b.Level), cmp.Compare(a.Message, b.Message))
+	})
+
+	v.rules, v.ruleIdx = completeRules(rep.Rules, v.findings)
+
+	for _, p := range rep.PodSecurity {
+		v.pss = append(v.pss, p)
+	}
+	slices.SortFunc(v.pss, func(a, b finding.PodSecurity) int {
+		return cmp.Or(cmp.Compare(a.Object.String(), b.Object.String()), cmp.Compare(a.Object.APIVersion, b.Object.APIVersion))
+	})
+	return v
+}
+
+// completeRules returns the rules sorted by ID, without duplicates (the
+// first wins), plus a rule made from the finding itself for any finding
+// whose check is not among them, so every finding has a rule to point at.
+func completeRules(given []finding.Rule, fs []finding.Finding) ([]finding.Rule, map[string]int) {
+	seen := map[string]bool{}
+	var rules []finding.Rule
+	for _, r := range given {
+		r.Severity = clampSeverity(r.Severity)
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			rules = append(rules, r)
+		}
+	}
+	for _, f := range fs {
+		if !seen[f.Check] {
+			seen[f.Check] = true
+			rules = append(rules, finding.Rule{ID: f.Check, Title: f.Title, Severity: f.Severity, Remediation: f.Remediation, Controls: f.Controls})
+		}
+	}
+	slices.SortStableFunc(rules, func(a, b finding.Rule) int { return cmp.Compare(a.ID, b.ID) })
+	idx := make(map[string]int, len(rules))
+	for i, r := range rules {
+		idx[r.ID] = i
+	}
+	return rules, idx
+}
+
+// clampSeverity keeps an out-of-range severity from reaching an output,
+// where it could be neither counted nor parsed back.
+func clampSeverity(s finding.Severity) finding.Severity {
+	return min(max(s, finding.Info), finding.Critical)
+}
+
+// relPath makes an absolute path under base relative to it. Relative paths
+// are taken to be relative to base already (the CLI passes the working
+// directory) and are left alone, as are paths outside base.
+func relPath(base, p string) string {
+	if base == "" || p == "" || !filepath.IsAbs(p) {
+		return p
+	}
+	if !filepath.IsAbs(base) {
+		abs, err := filepath.Abs(base)
+		if err != nil {
+			return p
+		}
+		base = abs
+	}
+	rel, err := filepath.Rel(base, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return p
+	}
+	return rel
+}
+
+// fingerprint identifies a finding across runs: a hash of the check, the
+// object (kind, namespace, name), the container and the field path. Line
+// numbers and the file are left out on purpose, so that moving a manifest's
+// text around does not make a finding look new.
+func fingerprint(f finding.Finding) string {
+	h := sha256.New()
+	for _, s := range []string{f.Check, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Place.Path} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// fingerprints returns the fingerprint of every finding in order. Findings
+// that hash alike (same check, object, container and path) get ":2", ":3"…
+// in order of appearance, so each stays distinct.
+func fingerprints(fs []finding.Finding) []string {
+	out := make([]string, len(fs))
+	seen := map[string]int{}
+	for i, f := range fs {
+		fp := fingerprint(f)
+		seen[fp]++
+		if n := seen[fp]; n > 1 {
+			fp = fmt.Sprintf("%s:%d", fp, n)
+		}
+		out[i] = fp
+	}
+	return out
+}
+
+// plural writes "1 file" or "3 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// nonNil returns s, or an empty slice for nil, so JSON shows [] not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
