@@ -3,9 +3,10 @@
 package finding
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -112,28 +113,25 @@ type Finding struct {
 	ExemptReason string `json:"exemptReason,omitempty"`
 }
 
-// Sort orders findings by file, line, object, check and container, so
-// every output is stable whatever order the analyzers ran in.
+// Sort orders findings by file, line, object (namespace, kind, name),
+// check, container and message, so every output is stable whatever order
+// the analyzers ran in.
 func Sort(fs []Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Place.File != b.Place.File {
-			return a.Place.File < b.Place.File
-		}
-		if a.Place.Line != b.Place.Line {
-			return a.Place.Line < b.Place.Line
-		}
-		if a.Object.String() != b.Object.String() {
-			return a.Object.String() < b.Object.String()
-		}
-		if a.Check != b.Check {
-			return a.Check < b.Check
-		}
-		if a.Container != b.Container {
-			return a.Container < b.Container
-		}
-		return a.Message < b.Message
-	})
+	slices.SortStableFunc(fs, Compare)
+}
+
+// Compare orders two findings the way Sort does.
+func Compare(a, b Finding) int {
+	return cmp.Or(
+		cmp.Compare(a.Place.File, b.Place.File),
+		cmp.Compare(a.Place.Line, b.Place.Line),
+		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
+		cmp.Compare(a.Object.Kind, b.Object.Kind),
+		cmp.Compare(a.Object.Name, b.Object.Name),
+		cmp.Compare(a.Check, b.Check),
+		cmp.Compare(a.Container, b.Container),
+		cmp.Compare(a.Message, b.Message),
+	)
 }
 
 // AtOrAbove reports whether any non-exempted finding has at least severity min.

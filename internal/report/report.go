@@ -4,6 +4,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"crypto/sha256"
@@ -38,9 +39,10 @@ var ErrUnknownFormat = errors.New("unknown output format")
 const toolName = "rampart"
 
 // Render writes rep in format to w. An unknown format is an error wrapping
-// ErrUnknownFormat. The whole output is built in memory first, so a
-// rendering error never leaves half a document on w. A nil rep renders as
-// an empty report.
+// ErrUnknownFormat. Text, SARIF and JUnit are built in memory first, so a
+// rendering error never leaves half a document on w; JSON, which can run
+// to tens of megabytes, is streamed (its writer cannot fail but on w). A
+// nil rep renders as an empty report.
 func Render(w io.Writer, format string, rep *finding.Report, opts Options) error {
 	if rep == nil {
 		rep = &finding.Report{}
@@ -50,7 +52,11 @@ func Render(w io.Writer, format string, rep *finding.Report, opts Options) error
 	case "text":
 		render = renderText
 	case "json":
-		render = renderJSON
+		bw := bufio.NewWriterSize(w, 1<<16)
+		if err := renderJSON(bw, newView(rep, opts)); err != nil {
+			return fmt.Errorf("render json: %w", err)
+		}
+		return bw.Flush()
 	case "sarif":
 		render = renderSARIF
 	case "junit":
