@@ -3,6 +3,8 @@
 package inventory
 
 import (
+	"time"
+
 	"github.com/rampart-dev/rampart/internal/finding"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -74,4 +76,55 @@ type Inventory struct {
 	Files int
 	// Notes record input problems and skipped documents.
 	Notes []finding.Note
+	// Cluster is set when the objects were read from a live cluster or
+	// from a snapshot of one; nil for manifests.
+	Cluster *ClusterInfo
+}
+
+// ClusterInfo describes the cluster an inventory was read from.
+type ClusterInfo struct {
+	// Server is the API server's URL, without credentials.
+	Server string `json:"server"`
+	// Version is the API server's gitVersion, e.g. v1.37.2.
+	Version string `json:"version"`
+	// CollectedAt is when the objects were read.
+	CollectedAt time.Time `json:"collectedAt"`
+	// NotAssessed lists what could not be read (for example for lack of
+	// permission); analyses of those kinds are reported as not assessed
+	// rather than as passing.
+	NotAssessed []NotAssessed `json:"notAssessed,omitempty"`
+}
+
+// NotAssessed is a kind (optionally in one namespace) that could not be read.
+type NotAssessed struct {
+	// Resource is the plural resource with its group, e.g. "secrets" or
+	// "clusterroles.rbac.authorization.k8s.io".
+	Resource  string `json:"resource"`
+	Namespace string `json:"namespace,omitempty"`
+	Reason    string `json:"reason"`
+}
+
+// Assessed reports whether the resource (as in NotAssessed.Resource) was
+// read in full.
+func (c *ClusterInfo) Assessed(resource string) bool {
+	if c == nil {
+		return true
+	}
+	for _, n := range c.NotAssessed {
+		if n.Resource == resource {
+			return false
+		}
+	}
+	return true
+}
+
+// ByKind returns the objects of one kind, in inventory order.
+func (inv *Inventory) ByKind(kind string) []*Object {
+	var out []*Object
+	for _, o := range inv.Objects {
+		if o.Kind == kind {
+			out = append(out, o)
+		}
+	}
+	return out
 }
