@@ -43,6 +43,8 @@ type Report struct {
 	Objects  int       `json:"objects"`
 	// Objects' Pod Security Standards levels, keyed by ObjectRef.String().
 	PodSecurity map[string]PodSecurity `json:"podSecurity,omitempty"`
+	// Audit is set for reports on a cluster (rampart audit).
+	Audit *Audit `json:"audit,omitempty"`
 }
 
 // PodSecurity is the highest Pod Security Standards level a workload meets.

@@ -169,10 +169,17 @@ func renderJSON(b byteWriter, v *view) error {
 		b.WriteString("\n  ")
 	}
 	b.WriteString("]")
-	for _, part := range []struct {
+	parts := []struct {
 		key string
 		val any
-	}{{"notes", notes}, {"podSecurity", pss}, {"rules", rules}} {
+	}{{"notes", notes}, {"podSecurity", pss}, {"rules", rules}}
+	if v.audit != nil {
+		parts = append(parts, struct {
+			key string
+			val any
+		}{"audit", auditJSON(v.audit)})
+	}
+	for _, part := range parts {
 		pb, err := json.MarshalIndent(part.val, "  ", "  ")
 		if err != nil {
 			return err
@@ -304,4 +311,17 @@ func writeString(b byteWriter, s string) {
 	}
 	b.WriteString(s[start:])
 	b.WriteByte('"')
+}
+
+// auditJSON returns the audit part with empty lists as [] rather than null.
+func auditJSON(a *finding.Audit) *finding.Audit {
+	c := *a
+	c.Sections = nonNil(c.Sections)
+	c.NotAssessed = nonNil(c.NotAssessed)
+	c.Nodes = make([]finding.Node, len(a.Nodes))
+	for i, n := range a.Nodes {
+		n.Conditions, n.Taints, n.Roles = nonNil(n.Conditions), nonNil(n.Taints), nonNil(n.Roles)
+		c.Nodes[i] = n
+	}
+	return &c
 }

@@ -29,8 +29,8 @@ type Options struct {
 	ToolVersion string
 }
 
-// Formats lists the accepted -o values: "text", "json", "sarif", "junit".
-var Formats = []string{"text", "json", "sarif", "junit"}
+// Formats lists the accepted -o values.
+var Formats = []string{"text", "json", "sarif", "junit", "html"}
 
 // ErrUnknownFormat is returned (wrapped) by Render for a format not in Formats.
 var ErrUnknownFormat = errors.New("unknown output format")
@@ -61,6 +61,8 @@ func Render(w io.Writer, format string, rep *finding.Report, opts Options) error
 		render = renderSARIF
 	case "junit":
 		render = renderJUnit
+	case "html":
+		render = renderHTML
 	default:
 		return fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, format, strings.Join(Formats, ", "))
 	}
@@ -83,6 +85,7 @@ type view struct {
 	rules    []finding.Rule
 	ruleIdx  map[string]int
 	pss      []finding.PodSecurity
+	audit    *finding.Audit
 	summary  summary
 	files    int
 	objects  int
@@ -137,6 +140,11 @@ func newView(rep *finding.Report, opts Options) *view {
 
 	for _, p := range rep.PodSecurity {
 		v.pss = append(v.pss, p)
+	}
+	if rep.Audit != nil {
+		a := *rep.Audit
+		a.Snapshot = relPath(opts.BaseDir, a.Snapshot)
+		v.audit = &a
 	}
 	slices.SortFunc(v.pss, func(a, b finding.PodSecurity) int {
 		return cmp.Or(cmp.Compare(a.Object.String(), b.Object.String()), cmp.Compare(a.Object.APIVersion, b.Object.APIVersion))

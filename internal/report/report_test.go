@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 )
@@ -117,6 +118,32 @@ func fixture() *finding.Report {
 	}
 }
 
+// auditFixture is the fixture as a cluster audit: live findings with no
+// file, the countermeasure table, nodes and a check not assessed.
+func auditFixture() *finding.Report {
+	rep := fixture()
+	crb := finding.ObjectRef{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding", Name: "anon-view"}
+	rep.Findings = append(rep.Findings, finding.Finding{Check: "anonymous-access", Title: "Anonymous access granted",
+		Severity: finding.Critical, Object: crb, Message: `ClusterRoleBinding "anon-view" grants ClusterRole "view" to system:anonymous`,
+		Remediation: "Delete the binding or bind the role to named subjects.", Controls: []string{"NIST-800-190:4.3.2", "CIS-K8S:5.1.1"}})
+	finding.Sort(rep.Findings)
+	rep.Audit = &finding.Audit{
+		Server: "https://127.0.0.1:6443", Version: "v1.37.2",
+		CollectedAt: time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC),
+		Sections: []finding.Section{
+			{ID: "4.3.1", Title: "Unbounded administrative access", Status: "pass", Checks: 3},
+			{ID: "4.3.2", Title: "Unauthorized access", Status: "fail", Checks: 6, Failed: 1, Findings: 1},
+			{ID: "4.3.3", Title: "Poorly separated inter-container network traffic", Status: "not-assessed", Checks: 3},
+		},
+		Nodes: []finding.Node{
+			{Name: "node-a", Ready: "True", KubeletVersion: "v1.37.1", Skew: "0", ContainerRuntime: "containerd://2.1.0", OSArch: "linux/amd64", Roles: []string{"worker"}, Age: "41d"},
+			{Name: "node-b", Ready: "False", Conditions: []string{"MemoryPressure=True"}, KubeletVersion: "v1.33.0", Skew: "-4 minor", Unschedulable: true, Taints: []string{"dedicated=db:NoSchedule"}, Age: "300d"},
+		},
+		NotAssessed: []finding.NotAssessed{{Check: "namespace-no-networkpolicy", Resource: "networkpolicies.networking.k8s.io", Reason: "forbidden"}},
+	}
+	return rep
+}
+
 func testOptions() Options {
 	return Options{BaseDir: testBase, ToolVersion: "v0.3.0"}
 }
@@ -142,10 +169,18 @@ func TestGolden(t *testing.T) {
 		{"report.json", "json", testOptions()},
 		{"report.sarif", "sarif", testOptions()},
 		{"report.xml", "junit", testOptions()},
+		{"report.html", "html", testOptions()},
+		{"audit.txt", "text", testOptions()},
+		{"audit.json", "json", testOptions()},
+		{"audit.html", "html", testOptions()},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			got := render(t, c.format, fixture(), c.opts)
+			rep := fixture()
+			if strings.HasPrefix(c.file, "audit") {
+				rep = auditFixture()
+			}
+			got := render(t, c.format, rep, c.opts)
 			golden := filepath.Join("testdata", c.file)
 			if *update {
 				if err := os.WriteFile(golden, got, 0o644); err != nil {
@@ -166,9 +201,9 @@ func TestGolden(t *testing.T) {
 
 func TestUnknownFormat(t *testing.T) {
 	var b bytes.Buffer
-	err := Render(&b, "html", fixture(), testOptions())
+	err := Render(&b, "pdf", fixture(), testOptions())
 	if !errors.Is(err, ErrUnknownFormat) {
-		t.Fatalf("Render(html) = %v, want an error wrapping ErrUnknownFormat", err)
+		t.Fatalf("Render(pdf) = %v, want an error wrapping ErrUnknownFormat", err)
 	}
 	if b.Len() != 0 {
 		t.Errorf("an unknown format wrote %d bytes", b.Len())

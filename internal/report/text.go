@@ -86,9 +86,26 @@ func renderText(b *bytes.Buffer, v *view) error {
 	for _, f := range v.findings {
 		checkWidth = max(checkWidth, min(len(f.Check), maxCheckColumn))
 	}
-	for _, g := range groupFindings(v.findings) {
+	if v.audit != nil {
 		section()
-		t.group(g, checkWidth)
+		t.auditHead(v.audit)
+		for _, sec := range bySection(v.findings) {
+			section()
+			t.line("%s", t.paint(ansiBold, "== "+sec.title+" =="))
+			for _, g := range groupFindings(sec.findings) {
+				t.line("")
+				t.group(g, checkWidth)
+			}
+		}
+		if len(v.audit.Nodes) > 0 {
+			section()
+			t.nodes(v.audit.Nodes)
+		}
+	} else {
+		for _, g := range groupFindings(v.findings) {
+			section()
+			t.group(g, checkWidth)
+		}
 	}
 
 	if len(skipped) > 0 {
