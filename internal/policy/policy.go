@@ -9,7 +9,9 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 	yaml "go.yaml.in/yaml/v3"
@@ -36,6 +38,49 @@ type Policy struct {
 	// "ghcr.io/acme/"); when set, other images are findings.
 	TrustedRegistries []string    `yaml:"trustedRegistries"`
 	Exemptions        []Exemption `yaml:"exemptions"`
+	// Audit sets what rampart audit holds a cluster to.
+	Audit Audit `yaml:"audit"`
+}
+
+// Audit holds the settings of cluster audits.
+type Audit struct {
+	// MaxSecretAge flags Secrets not rotated for longer (default 365d).
+	MaxSecretAge Duration `yaml:"maxSecretAge"`
+	// MaxTokenAge flags legacy service-account token Secrets older than
+	// this (default 90d).
+	MaxTokenAge Duration `yaml:"maxTokenAge"`
+	// SystemNamespaces are left out of namespace checks (default
+	// kube-system, kube-public, kube-node-lease).
+	SystemNamespaces []string `yaml:"systemNamespaces"`
+}
+
+// Duration is a time.Duration that also reads whole days ("90d").
+type Duration time.Duration
+
+// UnmarshalYAML reads "90d", "36h" or "1h30m".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration reads a Go duration or a whole number of days ("90d").
+func ParseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad duration %q: want a number of days like 90d, or 36h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad duration %q: want a number of days like 90d, or 36h", s)
+	}
+	return v, nil
 }
 
 // Checks turns checks on or off and changes their severity.
@@ -72,7 +117,16 @@ type Exemption struct {
 
 // Default returns the policy used when no file is given.
 func Default() *Policy {
-	return &Policy{APIVersion: APIVersion, Kind: Kind, PodSecurity: PodSecurity{Level: "restricted", Version: "latest"}}
+	return &Policy{
+		APIVersion:  APIVersion,
+		Kind:        Kind,
+		PodSecurity: PodSecurity{Level: "restricted", Version: "latest"},
+		Audit: Audit{
+			MaxSecretAge:     Duration(365 * 24 * time.Hour),
+			MaxTokenAge:      Duration(90 * 24 * time.Hour),
+			SystemNamespaces: []string{"kube-system", "kube-public", "kube-node-lease"},
+		},
+	}
 }
 
 // Load reads and validates a policy file. known holds the check IDs that

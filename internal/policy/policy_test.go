@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 )
@@ -33,6 +34,9 @@ exemptions:
 	if p.Severity("privileged-container", finding.Critical) != finding.Medium || p.Severity("host-pid", finding.High) != finding.High {
 		t.Error("severity override not applied")
 	}
+	if time.Duration(p.Audit.MaxSecretAge) != 365*24*time.Hour || len(p.Audit.SystemNamespaces) != 3 {
+		t.Errorf("audit defaults not kept: %+v", p.Audit)
+	}
 	if p.PodSecurity.Level != "baseline" || p.PodSecurity.Version != "v1.30" {
 		t.Errorf("podSecurity %+v", p.PodSecurity)
 	}
@@ -49,6 +53,7 @@ func TestParseInvalid(t *testing.T) {
 		"bad pss level":  {"apiVersion: rampart.dev/v1alpha1\nkind: Policy\npodSecurity: {level: strict}\n", `podSecurity.level is "strict"`},
 		"bad version":    {"apiVersion: rampart.dev/v1alpha1\nkind: Policy\npodSecurity: {version: \"1.30\"}\n", `podSecurity.version is "1.30"`},
 		"not yaml":       {"apiVersion: [", "invalid policy"},
+		"bad duration":   {"apiVersion: rampart.dev/v1alpha1\nkind: Policy\naudit: {maxSecretAge: soon}\n", `bad duration "soon"`},
 		"empty registry": {"apiVersion: rampart.dev/v1alpha1\nkind: Policy\ntrustedRegistries: [' ']\n", "empty entry"},
 	}
 	for name, tc := range tests {
@@ -92,5 +97,15 @@ func TestExempt(t *testing.T) {
 				t.Fatalf("exempted=%v reason=%q, want %q", f.Exempted, f.ExemptReason, tc.want)
 			}
 		})
+	}
+}
+
+func TestAuditDurations(t *testing.T) {
+	p, err := Parse([]byte("apiVersion: rampart.dev/v1alpha1\nkind: Policy\naudit:\n  maxSecretAge: 30d\n  maxTokenAge: 36h\n"), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(p.Audit.MaxSecretAge) != 30*24*time.Hour || time.Duration(p.Audit.MaxTokenAge) != 36*time.Hour {
+		t.Fatalf("audit %+v", p.Audit)
 	}
 }
