@@ -1,0 +1,198 @@
+// Package audit holds the cluster posture checks of rampart audit: checks
+// that read a whole inventory (bindings, secrets, namespaces, network
+// policies, nodes, admission webhooks) rather than one object, each mapped
+// to the NIST SP 800-190 orchestrator countermeasure (4.3.1 to 4.3.5) it
+// serves, and the summary of those countermeasures.
+package audit
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rampart-dev/rampart/internal/finding"
+	"github.com/rampart-dev/rampart/internal/inventory"
+)
+
+// Check is one cluster posture rule: metadata plus one function. Everything
+// about a check is declared here, once.
+type Check struct {
+	// ID is stable and kebab-case; users write it in policies and annotations.
+	ID          string
+	Title       string
+	Description string
+	// Severity is the highest severity the check reports; a check may
+	// report some findings lower (see each check's description).
+	Severity    finding.Severity
+	Remediation string
+	// Controls map the check to NIST-800-190 and CIS-K8S references. The
+	// first NIST-800-190:4.3.x control must be Section.
+	Controls []string
+	// Section is the NIST SP 800-190 countermeasure the check belongs to,
+	// "4.3.1" to "4.3.5".
+	Section string
+	// Needs lists the resources the check reads, spelt as in
+	// inventory.NotAssessed.Resource ("secrets",
+	// "clusterrolebindings.rbac.authorization.k8s.io"), plus "/version"
+	// for the API server's version. A check whose needs were not read in
+	// full is not run and is reported as not assessed.
+	Needs []string
+	// Run returns the check's findings. It sets Object, Place, Severity and
+	// Message; Run (the engine) fills in the check's ID, title,
+	// remediation and controls.
+	Run func(inv *inventory.Inventory, cfg *Config) []finding.Finding
+}
+
+// Config is what checks read from the policy. The zero value of each field
+// means its default.
+type Config struct {
+	// Now is the time ages are measured at; default the inventory's
+	// collection time, else the current time.
+	Now time.Time
+	// MaxSecretAge is how long a Secret may go without being rewritten;
+	// default 365 days.
+	MaxSecretAge time.Duration
+	// MaxTokenAge is the age above which a legacy service account token
+	// Secret is reported as high; default 90 days.
+	MaxTokenAge time.Duration
+	// SystemNamespaces are skipped by the namespace checks; default
+	// kube-system, kube-public and kube-node-lease.
+	SystemNamespaces []string
+}
+
+// Defaults for Config.
+const (
+	DefaultMaxSecretAge = 365 * 24 * time.Hour
+	DefaultMaxTokenAge  = 90 * 24 * time.Hour
+)
+
+// DefaultSystemNamespaces are the namespaces Kubernetes itself owns.
+var DefaultSystemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
+
+// withDefaults returns a copy of cfg (which may be nil) with every unset
+// field defaulted.
+func (cfg *Config) withDefaults(inv *inventory.Inventory) *Config {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.Now.IsZero() {
+		if inv != nil && inv.Cluster != nil && !inv.Cluster.CollectedAt.IsZero() {
+			c.Now = inv.Cluster.CollectedAt
+		} else {
+			c.Now = time.Now()
+		}
+	}
+	if c.MaxSecretAge <= 0 {
+		c.MaxSecretAge = DefaultMaxSecretAge
+	}
+	if c.MaxTokenAge <= 0 {
+		c.MaxTokenAge = DefaultMaxTokenAge
+	}
+	if c.SystemNamespaces == nil {
+		c.SystemNamespaces = DefaultSystemNamespaces
+	}
+	return &c
+}
+
+// system reports whether ns is one of the configured system namespaces.
+func (cfg *Config) system(ns string) bool {
+	for _, s := range cfg.SystemNamespaces {
+		if s == ns {
+			return true
+		}
+	}
+	return false
+}
+
+var registry []*Check
+
+// register adds checks to the registry; called from init in each theme file.
+func register(cs ...*Check) { registry = append(registry, cs...) }
+
+// Checks returns every registered check, sorted by ID.
+func Checks() []*Check {
+	out := append([]*Check(nil), registry...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lookup returns the check with this ID, or nil.
+func Lookup(id string) *Check {
+	for _, c := range registry {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+var (
+	idPattern       = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	controlPattern  = regexp.MustCompile(`^(NIST-800-190:[34]\.[0-9]+(\.[0-9]+)*|CIS-K8S:[0-9]+(\.[0-9]+)+)$`)
+	resourcePattern = regexp.MustCompile(`^([a-z][a-z0-9]*(\.[a-z0-9-]+)*|/version)$`)
+)
+
+// Validate reports every metadata problem in a set of checks; the registry
+// test calls it so that a bad check fails a test, never a user.
+func Validate(cs []*Check) error {
+	var errs []string
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if !idPattern.MatchString(c.ID) {
+			errs = append(errs, fmt.Sprintf("%q: ID is not kebab-case", c.ID))
+		}
+		if seen[c.ID] {
+			errs = append(errs, fmt.Sprintf("%q: duplicate ID", c.ID))
+		}
+		seen[c.ID] = true
+		if c.Title == "" || c.Description == "" {
+			errs = append(errs, fmt.Sprintf("%q: title and description are required", c.ID))
+		}
+		if !strings.HasSuffix(c.Remediation, ".") || !strings.HasSuffix(c.Description, ".") {
+			errs = append(errs, fmt.Sprintf("%q: description and remediation must end with a full stop", c.ID))
+		}
+		nist := false
+		for _, ctl := range c.Controls {
+			if !controlPattern.MatchString(ctl) {
+				errs = append(errs, fmt.Sprintf("%q: malformed control %q", c.ID, ctl))
+			}
+			if strings.HasPrefix(ctl, "NIST-800-190:") {
+				nist = true
+			}
+		}
+		if !nist {
+			errs = append(errs, fmt.Sprintf("%q: no NIST-800-190 control", c.ID))
+		}
+		if _, ok := sectionTitles[c.Section]; !ok {
+			errs = append(errs, fmt.Sprintf("%q: section %q is not one of 4.3.1 to 4.3.5", c.ID, c.Section))
+		} else if s := SectionOf(c.Controls); s != c.Section {
+			errs = append(errs, fmt.Sprintf("%q: section %s but its first NIST-800-190:4.3.x control is %q", c.ID, c.Section, s))
+		}
+		if len(c.Needs) == 0 {
+			errs = append(errs, fmt.Sprintf("%q: Needs is empty", c.ID))
+		}
+		for _, r := range c.Needs {
+			if !resourcePattern.MatchString(r) {
+				errs = append(errs, fmt.Sprintf("%q: malformed resource %q in Needs", c.ID, r))
+			}
+		}
+		if c.Severity < finding.Info || c.Severity > finding.Critical {
+			errs = append(errs, fmt.Sprintf("%q: bad severity", c.ID))
+		}
+		if c.Run == nil {
+			errs = append(errs, fmt.Sprintf("%q: no Run function", c.ID))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("audit check registry: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Rule returns the check's metadata for outputs.
+func (c *Check) Rule() finding.Rule {
+	return finding.Rule{ID: c.ID, Title: c.Title, Description: c.Description, Severity: c.Severity, Remediation: c.Remediation, Controls: c.Controls}
+}
