@@ -34,5 +34,6 @@ go vet ./...
 echo "==> staticcheck"
 staticcheck ./...
 
+RAMPART_TESTCLUSTER_BIN="$(scripts/testcluster-binaries.sh)"; export RAMPART_TESTCLUSTER_BIN # etcd, kube-apiserver, kube-controller-manager for internal/testcluster, built once into a cache
 echo "==> go test"
 go test -count=1 ./... "$@"

@@ -8,7 +8,6 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/catalog"
 	"github.com/rampart-dev/rampart/internal/finding"
-	"github.com/rampart-dev/rampart/internal/workload"
 	"github.com/spf13/cobra"
 )
 
@@ -25,23 +24,23 @@ checks.severity, exemptions) and in the rampart.dev/ignore annotation.`,
   rampart checks -o markdown > docs/checks.md`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			checks := workload.Checks()
+			checks := catalog.Entries()
 			switch output {
 			case "text":
 				tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSEVERITY\tDEFAULT\tTITLE")
+				fmt.Fprintln(tw, "ID\tSEVERITY\tDEFAULT\tRUNS IN\tTITLE")
 				for _, c := range checks {
 					def := "on"
 					if c.OptIn {
 						def = "opt-in"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.Severity, def, c.Title)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Severity, def, c.Runs, c.Title)
 				}
 				return tw.Flush()
 			case "json":
 				rules := make([]finding.Rule, 0, len(checks))
 				for _, c := range checks {
-					rules = append(rules, c.Rule())
+					rules = append(rules, c.Rule)
 				}
 				enc := json.NewEncoder(s.out)
 				enc.SetIndent("", "  ")

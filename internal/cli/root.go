@@ -80,7 +80,7 @@ Pod Security Standards, with one policy file (rampart.yaml).`,
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
-	root.AddCommand(newScanCmd(s), newChecksCmd(s), newVersionCmd(s))
+	root.AddCommand(newScanCmd(s), newAuditCmd(s), newSnapshotCmd(s), newChecksCmd(s), newVersionCmd(s))
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
@@ -163,6 +164,9 @@ func validFormat(f string) bool {
 // working directory when present, or returns the default policy.
 func loadPolicy(file string) (*policy.Policy, error) {
 	known := workload.KnownIDs()
+	for _, c := range audit.Checks() {
+		known[c.ID] = true
+	}
 	if file != "" {
 		return policy.Load(file, known)
 	}

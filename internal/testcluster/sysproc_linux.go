@@ -1,0 +1,24 @@
+package testcluster
+
+import (
+	"errors"
+	"os/exec"
+	"syscall"
+)
+
+// sysProcAttr puts the child in its own process group, so that Stop reaches
+// anything it spawns, and has the kernel kill it if the test binary dies
+// without calling Stop (a panic, a timeout, os.Exit).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+func terminate(cmd *exec.Cmd) { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+
+func kill(cmd *exec.Cmd) { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+
+// processAlive reports whether a process with this id exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
