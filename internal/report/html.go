@@ -41,7 +41,7 @@ type htmlGroup struct {
 
 type htmlFinding struct {
 	Severity, Check, Controls, Object, Container, Where, Message, Remediation, ExemptReason string
-	Exempted                                                                               bool
+	Exempted                                                                                bool
 }
 
 // renderHTML writes one self-contained HTML page (inline CSS, no scripts,

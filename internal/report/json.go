@@ -1,8 +1,8 @@
 package report
 
 import (
-	"io"
 	"encoding/json"
+	"io"
 	"strconv"
 	"unicode/utf8"
 
