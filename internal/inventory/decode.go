@@ -195,47 +195,53 @@ func (w *walker) merge(v *yaml.Node, m map[string]any, h uint64, root bool, dept
 // scalar resolves a scalar with YAML 1.2 core-schema tags, as Kubernetes'
 // own YAML decoding (via sigs.k8s.io/yaml) does for the types it meets.
 func scalar(n *yaml.Node, off int) (any, error) {
-	switch n.ShortTag() {
+	return scalarValue(n.ShortTag(), n.Value), nil
+}
+
+// scalarValue is the value of a scalar with the given short tag; the fast
+// decoder shares it.
+func scalarValue(tag, value string) any {
+	switch tag {
 	case "!!null":
-		return nil, nil
+		return nil
 	case "!!bool":
-		b, err := strconv.ParseBool(strings.ToLower(n.Value))
+		b, err := strconv.ParseBool(strings.ToLower(value))
 		if err != nil {
-			return n.Value, nil
+			return value
 		}
-		return b, nil
+		return b
 	case "!!int":
-		v := strings.ReplaceAll(n.Value, "_", "")
+		v := strings.ReplaceAll(value, "_", "")
 		if i, err := strconv.ParseInt(v, 0, 64); err == nil {
-			return i, nil
+			return i
 		}
 		if strings.HasPrefix(v, "0o") || strings.HasPrefix(v, "-0o") {
 			if i, err := strconv.ParseInt(strings.Replace(v, "0o", "0", 1), 8, 64); err == nil {
-				return i, nil
+				return i
 			}
 		}
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f, nil
+			return f
 		}
-		return n.Value, nil
+		return value
 	case "!!float":
-		v := strings.ToLower(n.Value)
+		v := strings.ToLower(value)
 		switch v {
 		case ".inf", "+.inf":
-			return math.Inf(1), nil
+			return math.Inf(1)
 		case "-.inf":
-			return math.Inf(-1), nil
+			return math.Inf(-1)
 		case ".nan":
-			return math.NaN(), nil
+			return math.NaN()
 		}
-		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		f, err := strconv.ParseFloat(strings.ReplaceAll(value, "_", ""), 64)
 		if err != nil {
-			return n.Value, nil
+			return value
 		}
-		return f, nil
+		return f
 	default:
 		// Strings, timestamps, binary and custom tags stay strings.
-		return n.Value, nil
+		return value
 	}
 }
 

@@ -62,8 +62,12 @@ func LoadFiles(paths []string, opts LoadOptions) *Inventory {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Each worker reuses its read buffer, and its decoder shares
+			// repeated strings across the files it reads.
+			var buf []byte
+			dec := newFileDecoder()
 			for i := range next {
-				results[i] = loadFile(files[i], opts)
+				results[i] = loadFile(files[i], opts, dec, &buf)
 			}
 		}()
 	}
@@ -125,13 +129,22 @@ type fileResult struct {
 	notes   []finding.Note
 }
 
-func loadFile(path string, opts LoadOptions) fileResult {
-	data, err := readLimited(path, opts)
+// loadFile reads and parses one file. *buf is a buffer to read into, kept
+// for the next file: nothing decoded refers to the bytes read.
+func loadFile(path string, opts LoadOptions, dec decoder, buf *[]byte) fileResult {
+	data, err := readLimited(path, opts, (*buf)[:0])
 	if err != nil {
 		return fileResult{notes: []finding.Note{{Level: finding.NoteError, File: displayName(path), Message: err.Error()}}}
 	}
-	return parseFile(displayName(path), data, opts.Limits, yamlDecoder{})
+	if cap(data) <= maxKeptBuffer {
+		*buf = data
+	}
+	return parseFile(displayName(path), data, opts.Limits, dec)
 }
+
+// newFileDecoder returns the decoder for the documents of one file: the
+// fast decoder, which hands what it does not handle to yamlDecoder.
+var newFileDecoder = func() decoder { return newFastDecoder() }
 
 func displayName(path string) string {
 	if path == "-" {
@@ -140,9 +153,10 @@ func displayName(path string) string {
 	return path
 }
 
-func readLimited(path string, opts LoadOptions) ([]byte, error) {
+func readLimited(path string, opts LoadOptions, buf []byte) ([]byte, error) {
 	max := opts.Limits.MaxFileBytes
 	var r io.Reader
+	var size int64
 	if path == "-" {
 		if opts.Stdin == nil {
 			return nil, errors.New("no standard input")
@@ -154,12 +168,15 @@ func readLimited(path string, opts LoadOptions) ([]byte, error) {
 			return nil, unwrapPathError(err)
 		}
 		defer f.Close()
-		if info, err := f.Stat(); err == nil && info.Size() > max {
-			return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), max)
+		if info, err := f.Stat(); err == nil {
+			if info.Size() > max {
+				return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, info.Size(), max)
+			}
+			size = info.Size()
 		}
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	data, err := readSized(r, size, max, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +194,7 @@ func ParseBytes(name string, data []byte, lim Limits) ([]*Object, []finding.Note
 	if int64(len(data)) > lim.MaxFileBytes {
 		return nil, []finding.Note{{Level: finding.NoteError, File: name, Message: fmt.Sprintf("%v: %d bytes, the limit is %d", ErrTooLarge, len(data), lim.MaxFileBytes)}}
 	}
-	r := parseFile(name, data, lim, yamlDecoder{})
+	r := parseFile(name, data, lim, newFileDecoder())
 	return r.objects, r.notes
 }
 
@@ -191,6 +208,9 @@ func parseFile(name string, data []byte, lim Limits, dec decoder) fileResult {
 	docs, offsets := splitDocs(data)
 	for d, doc := range docs {
 		raw, pos, err := dec.decode(doc, offsets[d], lim)
+		if errors.Is(err, errFallback) {
+			raw, pos, err = yamlDecoder{}.decode(doc, offsets[d], lim)
+		}
 		if err != nil {
 			line := offsets[d] + 1
 			var de *DocError
@@ -275,7 +295,7 @@ func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []findin
 		o.Annotations = stringMap(md["annotations"])
 	}
 	if typed := newTyped(apiVersion, kind); typed != nil {
-		if err := kruntime.DefaultUnstructuredConverter.FromUnstructured(raw, typed); err != nil {
+		if err := toTyped(raw, typed); err != nil {
 			line, msg := typeError(raw, typed, src, err)
 			return nil, []finding.Note{{Level: finding.NoteError, File: src.File, Line: line, Message: fmt.Sprintf("%s %q: %s", kind, o.Name, msg)}}
 		}
