@@ -173,6 +173,7 @@ func TestGolden(t *testing.T) {
 		{"audit.txt", "text", testOptions()},
 		{"audit.json", "json", testOptions()},
 		{"audit.html", "html", testOptions()},
+		{"audit.sarif", "sarif", testOptions()},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
