@@ -2,7 +2,10 @@ package inventory
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/corpus"
 )
@@ -42,4 +45,32 @@ func setDecoder(name string) func() {
 		newFileDecoder = func() decoder { return yamlDecoder{} }
 	}
 	return func() { newFileDecoder = prev }
+}
+
+// TestLoadDir loads the directory named by RAMPART_LOAD_DIR once, with the
+// decoder named by RAMPART_LOAD_DECODER (fast, the default, or yaml), and
+// logs the time and the heap, so that the peak RSS of loading alone can be
+// measured:
+//
+//	go test -c -o /tmp/inventory.test ./internal/inventory
+//	RAMPART_LOAD_DIR=/tmp/c10k /usr/bin/time -v /tmp/inventory.test -test.run TestLoadDir -test.v
+func TestLoadDir(t *testing.T) {
+	dir := os.Getenv("RAMPART_LOAD_DIR")
+	if dir == "" {
+		t.Skip("set RAMPART_LOAD_DIR to a corpus directory")
+	}
+	if name := os.Getenv("RAMPART_LOAD_DECODER"); name != "" {
+		defer setDecoder(name)()
+	}
+	start := time.Now()
+	inv := LoadFiles([]string{dir}, LoadOptions{})
+	elapsed := time.Since(start)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heapPeak := ms.HeapSys
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	t.Logf("%d objects, %d notes in %v; live heap after load %d MB, heap obtained from the OS %d MB",
+		len(inv.Objects), len(inv.Notes), elapsed.Round(time.Millisecond), ms.HeapAlloc>>20, heapPeak>>20)
+	runtime.KeepAlive(inv)
 }
