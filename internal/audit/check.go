@@ -130,8 +130,6 @@ func Lookup(id string) *Check {
 }
 
 var (
-	idPattern       = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	controlPattern  = regexp.MustCompile(`^(NIST-800-190:[34]\.[0-9]+(\.[0-9]+)*|CIS-K8S:[0-9]+(\.[0-9]+)+)$`)
 	resourcePattern = regexp.MustCompile(`^([a-z][a-z0-9]*(\.[a-z0-9-]+)*|/version)$`)
 )
 
@@ -141,30 +139,15 @@ func Validate(cs []*Check) error {
 	var errs []string
 	seen := map[string]bool{}
 	for _, c := range cs {
-		if !idPattern.MatchString(c.ID) {
-			errs = append(errs, fmt.Sprintf("%q: ID is not kebab-case", c.ID))
-		}
+		errs = append(errs, c.Rule().Problems()...)
 		if seen[c.ID] {
 			errs = append(errs, fmt.Sprintf("%q: duplicate ID", c.ID))
 		}
 		seen[c.ID] = true
-		if c.Title == "" || c.Description == "" {
-			errs = append(errs, fmt.Sprintf("%q: title and description are required", c.ID))
-		}
-		if !strings.HasSuffix(c.Remediation, ".") || !strings.HasSuffix(c.Description, ".") {
-			errs = append(errs, fmt.Sprintf("%q: description and remediation must end with a full stop", c.ID))
-		}
-		nist := false
 		for _, ctl := range c.Controls {
-			if !controlPattern.MatchString(ctl) {
-				errs = append(errs, fmt.Sprintf("%q: malformed control %q", c.ID, ctl))
+			if strings.HasPrefix(ctl, "PSS:") {
+				errs = append(errs, fmt.Sprintf("%q: audit checks map to no Pod Security Standards control (%q)", c.ID, ctl))
 			}
-			if strings.HasPrefix(ctl, "NIST-800-190:") {
-				nist = true
-			}
-		}
-		if !nist {
-			errs = append(errs, fmt.Sprintf("%q: no NIST-800-190 control", c.ID))
 		}
 		if _, ok := sectionTitles[c.Section]; !ok {
 			errs = append(errs, fmt.Sprintf("%q: section %q is not one of 4.3.1 to 4.3.5", c.ID, c.Section))
@@ -178,9 +161,6 @@ func Validate(cs []*Check) error {
 			if !resourcePattern.MatchString(r) {
 				errs = append(errs, fmt.Sprintf("%q: malformed resource %q in Needs", c.ID, r))
 			}
-		}
-		if c.Severity < finding.Info || c.Severity > finding.Critical {
-			errs = append(errs, fmt.Sprintf("%q: bad severity", c.ID))
 		}
 		if c.Run == nil {
 			errs = append(errs, fmt.Sprintf("%q: no Run function", c.ID))

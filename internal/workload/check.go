@@ -4,7 +4,6 @@ package workload
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -82,41 +81,17 @@ func KnownIDs() map[string]bool {
 	return m
 }
 
-var (
-	idPattern      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	controlPattern = regexp.MustCompile(`^(NIST-800-190:[34]\.[0-9]+(\.[0-9]+)*|CIS-K8S:[0-9]+(\.[0-9]+)+|PSS:(baseline|restricted)/[a-zA-Z0-9_]+)$`)
-)
-
 // Validate reports every metadata problem in a set of checks; the registry
 // test calls it so that a bad check fails a test, never a user.
 func Validate(cs []*Check) error {
 	var errs []string
 	seen := map[string]bool{}
 	for _, c := range cs {
-		if !idPattern.MatchString(c.ID) {
-			errs = append(errs, fmt.Sprintf("%q: ID is not kebab-case", c.ID))
-		}
+		errs = append(errs, c.Rule().Problems()...)
 		if seen[c.ID] {
 			errs = append(errs, fmt.Sprintf("%q: duplicate ID", c.ID))
 		}
 		seen[c.ID] = true
-		if c.Title == "" || c.Description == "" {
-			errs = append(errs, fmt.Sprintf("%q: title and description are required", c.ID))
-		}
-		if !strings.HasSuffix(c.Remediation, ".") || !strings.HasSuffix(c.Description, ".") {
-			errs = append(errs, fmt.Sprintf("%q: description and remediation must end with a full stop", c.ID))
-		}
-		if len(c.Controls) == 0 {
-			errs = append(errs, fmt.Sprintf("%q: no control mapping", c.ID))
-		}
-		for _, ctl := range c.Controls {
-			if !controlPattern.MatchString(ctl) {
-				errs = append(errs, fmt.Sprintf("%q: malformed control %q", c.ID, ctl))
-			}
-		}
-		if c.Severity < finding.Info || c.Severity > finding.Critical {
-			errs = append(errs, fmt.Sprintf("%q: bad severity", c.ID))
-		}
 		if c.Run == nil {
 			errs = append(errs, fmt.Sprintf("%q: no Run function", c.ID))
 		}
