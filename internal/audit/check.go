@@ -14,6 +14,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	"github.com/rampart-dev/rampart/internal/policy"
 )
 
 // Check is one cluster posture rule: metadata plus one function. Everything
@@ -39,6 +40,10 @@ type Check struct {
 	// for the API server's version. A check whose needs were not read in
 	// full is not run and is reported as not assessed.
 	Needs []string
+	// Scan says the check also runs in rampart scan, on manifests: it
+	// decides from objects a repository holds (RBAC, NetworkPolicies,
+	// placement), not from cluster state such as ages or node status.
+	Scan bool
 	// Run returns the check's findings. It sets Object, Place, Severity and
 	// Message; Run (the engine) fills in the check's ID, title,
 	// remediation and controls.
@@ -60,6 +65,9 @@ type Config struct {
 	// SystemNamespaces are skipped by the namespace checks; default
 	// kube-system, kube-public and kube-node-lease.
 	SystemNamespaces []string
+	// Sensitivity is the policy's declaration of sensitivity levels, node
+	// pools and gateways (read by the placement and netpol checks).
+	Sensitivity policy.Sensitivity
 }
 
 // Defaults for Config.
@@ -107,21 +115,32 @@ func (cfg *Config) system(ns string) bool {
 	return false
 }
 
-var registry []*Check
+// Registry holds one analyzer's cluster checks. Each analyzer package
+// (audit, rbac, netpol, placement, nodes) keeps one and registers its
+// checks from init, one theme file at a time.
+type Registry struct{ checks []*Check }
 
-// register adds checks to the registry; called from init in each theme file.
-func register(cs ...*Check) { registry = append(registry, cs...) }
+// Register adds checks.
+func (r *Registry) Register(cs ...*Check) { r.checks = append(r.checks, cs...) }
 
-// Checks returns every registered check, sorted by ID.
-func Checks() []*Check {
-	out := append([]*Check(nil), registry...)
+// Checks returns the registered checks, sorted by ID.
+func (r *Registry) Checks() []*Check {
+	out := append([]*Check(nil), r.checks...)
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
-// Lookup returns the check with this ID, or nil.
-func Lookup(id string) *Check {
-	for _, c := range registry {
+var registry Registry
+
+// register adds checks to the registry; called from init in each theme file.
+func register(cs ...*Check) { registry.Register(cs...) }
+
+// Checks returns every check of this package, sorted by ID.
+func Checks() []*Check { return registry.Checks() }
+
+// Lookup returns the check with this ID among cs, or nil.
+func Lookup(cs []*Check, id string) *Check {
+	for _, c := range cs {
 		if c.ID == id {
 			return c
 		}

@@ -35,7 +35,7 @@ func TestEverySectionHasChecks(t *testing.T) {
 }
 
 func TestValidateRejectsBadMetadata(t *testing.T) {
-	good := *Lookup("cluster-admin-binding")
+	good := *Lookup(Checks(), "cluster-admin-binding")
 	tests := map[string]func(c *Check){
 		"bad id":              func(c *Check) { c.ID = "Bad_ID" },
 		"no title":            func(c *Check) { c.Title = "" },
@@ -70,10 +70,10 @@ func TestValidateRejectsBadMetadata(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	if c := Lookup("secret-age"); c == nil || c.ID != "secret-age" {
+	if c := Lookup(Checks(), "secret-age"); c == nil || c.ID != "secret-age" {
 		t.Fatalf("Lookup(secret-age) = %v", c)
 	}
-	if c := Lookup("no-such-check"); c != nil {
+	if c := Lookup(Checks(), "no-such-check"); c != nil {
 		t.Fatalf("Lookup(no-such-check) = %v, want nil", c)
 	}
 	cs := Checks()
@@ -137,7 +137,7 @@ func testInventory(t *testing.T, manifest string, cluster *inventory.ClusterInfo
 // runCases runs one check, alone, over a table of manifests.
 func runCases(t *testing.T, id string, cases []auditCase) {
 	t.Helper()
-	c := Lookup(id)
+	c := Lookup(Checks(), id)
 	if c == nil {
 		t.Fatalf("no check %q", id)
 	}

@@ -85,13 +85,17 @@ func SectionOf(controls []string) string {
 	return ""
 }
 
-// Run runs every audit check on inv, in parallel, and summarises the
-// result. A check whose Needs include a resource inv.Cluster lists as not
+// Run runs every check of this package's registry on inv; see RunChecks.
+func Run(inv *inventory.Inventory, cfg *Config) Result {
+	return RunChecks(inv, cfg, Checks())
+}
+
+// RunChecks runs checks (this package's or another analyzer's) on inv, in
+// parallel, and summarises the result. A check whose Needs include a resource inv.Cluster lists as not
 // assessed is not run; it is listed in Result.NotAssessed instead, so
 // that it is never taken as passing. cfg may be nil.
-func Run(inv *inventory.Inventory, cfg *Config) Result {
+func RunChecks(inv *inventory.Inventory, cfg *Config, checks []*Check) Result {
 	cfg = cfg.withDefaults(inv)
-	checks := Checks()
 	per := make([][]finding.Finding, len(checks))
 	var notAssessed []NotAssessedCheck
 	var wg sync.WaitGroup
@@ -114,7 +118,11 @@ func Run(inv *inventory.Inventory, cfg *Config) Result {
 		fs = append(fs, p...)
 	}
 	finding.Sort(fs)
-	return Result{Findings: fs, NotAssessed: notAssessed, Sections: Summarize(fs, notAssessed)}
+	extra := make([]CheckSection, len(checks))
+	for i, c := range checks {
+		extra[i] = CheckSection{ID: c.ID, Section: c.Section}
+	}
+	return Result{Findings: fs, NotAssessed: notAssessed, Sections: Summarize(fs, notAssessed, extra...)}
 }
 
 // runCheck runs one check and fills in its metadata on each finding.
@@ -204,7 +212,7 @@ func Summarize(findings []finding.Finding, notAssessed []NotAssessedCheck, extra
 		secs[s] = &acc{checks: map[string]bool{}, failed: map[string]bool{}, skipped: map[string]bool{}}
 	}
 	sectionOfCheck := map[string]string{}
-	for _, c := range registry {
+	for _, c := range registry.checks {
 		sectionOfCheck[c.ID] = c.Section
 	}
 	for _, e := range extra {

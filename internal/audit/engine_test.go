@@ -62,7 +62,7 @@ func TestRun(t *testing.T) {
 	var got []string
 	for _, f := range res.Findings {
 		got = append(got, fmt.Sprintf("%s %s %s:%d", f.Check, f.Severity, f.Place.File, f.Place.Line))
-		c := Lookup(f.Check)
+		c := Lookup(Checks(), f.Check)
 		if f.Title != c.Title || f.Remediation != c.Remediation || !slices.Equal(f.Controls, c.Controls) {
 			t.Errorf("%s: metadata not filled in: %+v", f.Check, f)
 		}

@@ -10,8 +10,23 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/finding"
+	"github.com/rampart-dev/rampart/internal/netpol"
+	"github.com/rampart-dev/rampart/internal/nodes"
+	"github.com/rampart-dev/rampart/internal/placement"
+	"github.com/rampart-dev/rampart/internal/rbac"
 	"github.com/rampart-dev/rampart/internal/workload"
 )
+
+// ClusterChecks returns the checks of every analyzer that reads a whole
+// inventory (audit, rbac, netpol, placement, nodes), sorted by ID.
+func ClusterChecks() []*audit.Check {
+	var out []*audit.Check
+	for _, cs := range [][]*audit.Check{audit.Checks(), rbac.Checks(), netpol.Checks(), placement.Checks(), nodes.Checks()} {
+		out = append(out, cs...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
 
 // Entry is one check as the catalog shows it.
 type Entry struct {
@@ -27,8 +42,12 @@ func Entries() []Entry {
 	for _, c := range workload.Checks() {
 		out = append(out, Entry{Rule: c.Rule(), OptIn: c.OptIn, Runs: "scan, audit"})
 	}
-	for _, c := range audit.Checks() {
-		out = append(out, Entry{Rule: c.Rule(), Runs: "audit"})
+	for _, c := range ClusterChecks() {
+		runs := "audit"
+		if c.Scan {
+			runs = "scan, audit"
+		}
+		out = append(out, Entry{Rule: c.Rule(), Runs: runs})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
@@ -43,7 +62,7 @@ func Markdown(entries []Entry) string {
 	b.WriteString("Controls: `NIST-800-190:x.y.z` is a section of NIST SP 800-190, `CIS-K8S:x.y.z` a recommendation of the\n")
 	b.WriteString("CIS Kubernetes Benchmark, `PSS:level/control` a control of the Kubernetes Pod Security Standards\n")
 	b.WriteString("(with the check ID used by `k8s.io/pod-security-admission`). Checks marked `scan, audit` run on manifests\n")
-	b.WriteString("and on live workloads; checks marked `audit` read a whole cluster (live or from a snapshot).\n\n")
+	b.WriteString("and on live clusters; checks marked `audit` need cluster state (live or from a snapshot).\n\n")
 	fmt.Fprintf(&b, "%d checks.\n\n", len(entries))
 	b.WriteString("| ID | Severity | Default | Runs in | Title | Controls |\n|---|---|---|---|---|---|\n")
 	for _, c := range entries {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-dev/rampart/internal/audit"
+	"github.com/rampart-dev/rampart/internal/catalog"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
@@ -249,44 +250,18 @@ func Audit(inv *inventory.Inventory, pol *policy.Policy, snapshot string) *findi
 	}
 	scoped := *inv
 	scoped.Objects = workloads
-	rep := Scan(&scoped, pol)
+	rep := workloadReport(&scoped, pol)
 	rep.Files = inv.Files
 	rep.Objects = len(inv.Objects)
-
-	cfg := &audit.Config{
-		MaxSecretAge:     time.Duration(pol.Audit.MaxSecretAge),
-		MaxTokenAge:      time.Duration(pol.Audit.MaxTokenAge),
-		SystemNamespaces: pol.Audit.SystemNamespaces,
-	}
-	res := audit.Run(inv, cfg)
-	subjects := map[finding.ObjectRef]policy.Subject{}
-	for _, o := range inv.Objects {
-		subjects[o.Ref()] = policy.Subject{Ref: o.Ref(), Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
-	}
-	for _, c := range audit.Checks() {
-		if pol.Enabled(c.ID, true) {
-			r := c.Rule()
-			r.Severity = pol.Severity(c.ID, c.Severity)
-			rep.Rules = append(rep.Rules, r)
-		}
-	}
-	for _, f := range res.Findings {
-		if !pol.Enabled(f.Check, true) {
-			continue
-		}
-		if s, ok := pol.Checks.Severity[f.Check]; ok {
-			f.Severity = s
-		}
-		subj, ok := subjects[f.Object]
-		if !ok {
-			subj = policy.Subject{Ref: f.Object}
-		}
-		pol.Exempt(&f, subj)
-		rep.Findings = append(rep.Findings, f)
-	}
-	finding.Sort(rep.Findings)
+	checks := catalog.ClusterChecks()
+	res := addClusterFindings(rep, inv, pol, checks)
 
 	var extra []audit.CheckSection
+	for _, c := range checks {
+		if pol.Enabled(c.ID, true) {
+			extra = append(extra, audit.CheckSection{ID: c.ID, Section: c.Section})
+		}
+	}
 	for _, c := range workload.Checks() {
 		if s := audit.SectionOf(c.Controls); s != "" && pol.Enabled(c.ID, !c.OptIn) {
 			extra = append(extra, audit.CheckSection{ID: c.ID, Section: s})

@@ -22,6 +22,12 @@ const (
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
 var Version = "dev"
 
+// analyzerCommands holds the constructors of the analyzers' commands
+// (who-can, netpol, placement, nodes ...). Each command's file adds its
+// own from init, so that those files stand side by side without one list
+// every change has to touch.
+var analyzerCommands []func(streams) *cobra.Command
+
 // exitError carries an exit code up to Execute.
 type exitError struct {
 	code int
@@ -81,6 +87,9 @@ Pod Security Standards, with one policy file (rampart.yaml).`,
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	root.AddCommand(newScanCmd(s), newAuditCmd(s), newSnapshotCmd(s), newChecksCmd(s), newVersionCmd(s))
+	for _, newCmd := range analyzerCommands {
+		root.AddCommand(newCmd(s))
+	}
 	return root
 }
 

@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/audit"
+	"github.com/rampart-dev/rampart/internal/catalog"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
@@ -113,8 +115,22 @@ func runScan(s streams, o scanOptions, paths []string) error {
 	return nil
 }
 
-// Scan runs every analyzer on an inventory and assembles the report.
+// Scan runs every analyzer that reads manifests (the workload checks and
+// the cluster checks marked Scan) and assembles the report.
 func Scan(inv *inventory.Inventory, pol *policy.Policy) *finding.Report {
+	rep := workloadReport(inv, pol)
+	var checks []*audit.Check
+	for _, c := range catalog.ClusterChecks() {
+		if c.Scan {
+			checks = append(checks, c)
+		}
+	}
+	addClusterFindings(rep, inv, pol, checks)
+	return rep
+}
+
+// workloadReport runs the workload checks on every object of inv.
+func workloadReport(inv *inventory.Inventory, pol *policy.Policy) *finding.Report {
 	rep := &finding.Report{
 		Tool:     "rampart",
 		Version:  Version,
@@ -132,6 +148,48 @@ func Scan(inv *inventory.Inventory, pol *policy.Policy) *finding.Report {
 	}
 	rep.PodSecurity = podSecurity(inv.Objects, pol)
 	return rep
+}
+
+// addClusterFindings runs the enabled checks among checks on the whole
+// inventory and adds their rules and findings to rep, with the policy's
+// severities and exemptions applied.
+func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *policy.Policy, checks []*audit.Check) audit.Result {
+	cfg := &audit.Config{
+		MaxSecretAge:     time.Duration(pol.Audit.MaxSecretAge),
+		MaxTokenAge:      time.Duration(pol.Audit.MaxTokenAge),
+		SystemNamespaces: pol.Audit.SystemNamespaces,
+		Sensitivity:      pol.Sensitivity,
+	}
+	var enabled []*audit.Check
+	for _, c := range checks {
+		if pol.Enabled(c.ID, true) {
+			enabled = append(enabled, c)
+			r := c.Rule()
+			r.Severity = pol.Severity(c.ID, c.Severity)
+			rep.Rules = append(rep.Rules, r)
+		}
+	}
+	res := audit.RunChecks(inv, cfg, enabled)
+	if len(res.Findings) == 0 {
+		return res
+	}
+	subjects := make(map[finding.ObjectRef]*inventory.Object, len(inv.Objects))
+	for _, o := range inv.Objects {
+		subjects[o.Ref()] = o
+	}
+	for _, f := range res.Findings {
+		if s, ok := pol.Checks.Severity[f.Check]; ok {
+			f.Severity = s
+		}
+		subj := policy.Subject{Ref: f.Object}
+		if o := subjects[f.Object]; o != nil {
+			subj = policy.Subject{Ref: f.Object, Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
+		}
+		pol.Exempt(&f, subj)
+		rep.Findings = append(rep.Findings, f)
+	}
+	finding.Sort(rep.Findings)
+	return res
 }
 
 func podSecurity(objs []*inventory.Object, pol *policy.Policy) map[string]finding.PodSecurity {
@@ -164,7 +222,7 @@ func validFormat(f string) bool {
 // working directory when present, or returns the default policy.
 func loadPolicy(file string) (*policy.Policy, error) {
 	known := workload.KnownIDs()
-	for _, c := range audit.Checks() {
+	for _, c := range catalog.ClusterChecks() {
 		known[c.ID] = true
 	}
 	if file != "" {

@@ -40,6 +40,9 @@ type Policy struct {
 	Exemptions        []Exemption `yaml:"exemptions"`
 	// Audit sets what rampart audit holds a cluster to.
 	Audit Audit `yaml:"audit"`
+	// Sensitivity declares sensitivity levels, their node pools and
+	// gateways; empty means no levels.
+	Sensitivity Sensitivity `yaml:"sensitivity"`
 }
 
 // Audit holds the settings of cluster audits.
@@ -236,6 +239,7 @@ func (p *Policy) Validate(known map[string]bool) error {
 			}
 		}
 	}
+	errs = append(errs, p.Sensitivity.problems()...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %s", ErrInvalid, strings.Join(errs, "\n  "))
 	}
