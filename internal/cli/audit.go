@@ -29,11 +29,19 @@ type clusterFlags struct {
 }
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
+	c.addConnection(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&c.namespace, "namespace", "n", "", "read namespaced objects of this namespace only (cluster-scoped objects are always read)")
+	f.BoolVarP(&c.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
+}
+
+// addConnection adds only the flags that say how to reach the cluster, for
+// commands that give -n and -A a meaning of their own (who-can -n asks
+// about a namespace and still reads the whole cluster).
+func (c *clusterFlags) addConnection(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&c.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
 	f.StringVar(&c.context, "context", "", "the kubeconfig context to use (default: the current context)")
-	f.StringVarP(&c.namespace, "namespace", "n", "", "read namespaced objects of this namespace only (cluster-scoped objects are always read)")
-	f.BoolVarP(&c.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
 	f.DurationVar(&c.timeout, "timeout", 5*time.Minute, "give up reading the cluster after this long")
 }
 

@@ -11,14 +11,15 @@ import (
 // sourceFlags choose where an analyzer command (who-can, netpol reach,
 // placement ...) reads objects from: manifest files given as PATH
 // arguments, a snapshot (--snapshot), or else the live cluster of the
-// kubeconfig.
+// kubeconfig. It reads the whole cluster: -n and -A are left to the
+// command, which gives them the meaning its question needs.
 type sourceFlags struct {
 	cluster  clusterFlags
 	snapshot string
 }
 
 func (f *sourceFlags) add(cmd *cobra.Command) {
-	f.cluster.add(cmd)
+	f.cluster.addConnection(cmd)
 	cmd.Flags().StringVar(&f.snapshot, "snapshot", "", "read this snapshot file (from rampart snapshot) instead of a live cluster")
 }
 
