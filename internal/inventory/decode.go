@@ -87,6 +87,7 @@ func (yamlDecoder) decode(doc []byte, lineOffset int, lim Limits) (map[string]an
 	if !ok {
 		return nil, nil, &DocError{Line: lineOffset + n.Line, Err: fmt.Errorf("%w (found %s)", ErrNotMapping, kindName(n))}
 	}
+	w.pos.seal()
 	return m, w.pos, nil
 }
 

@@ -102,6 +102,7 @@ func (d *fastDecoder) decode(doc []byte, lineOffset int, lim Limits) (map[string
 	if m == nil {
 		return nil, nil, nil
 	}
+	p.pos.seal()
 	return m, p.pos, nil
 }
 

@@ -57,13 +57,14 @@ func diffPositions(fast, ref *Positions) string {
 		return ""
 	}
 	var diffs []string
-	for h, p := range ref.m {
-		if q, ok := fast.m[h]; !ok || q != p {
+	fm, rm := fast.asMap(), ref.asMap()
+	for h, p := range rm {
+		if q, ok := fm[h]; !ok || q != p {
 			diffs = append(diffs, fmt.Sprintf("hash %x: fast %v (present %v), yaml %v", h, q, ok, p))
 		}
 	}
-	for h, q := range fast.m {
-		if _, ok := ref.m[h]; !ok {
+	for h, q := range fm {
+		if _, ok := rm[h]; !ok {
 			diffs = append(diffs, fmt.Sprintf("hash %x: fast %v, yaml has none", h, q))
 		}
 	}
@@ -296,4 +297,13 @@ func TestFastDecoderExamples(t *testing.T) {
 			}
 		}
 	}
+}
+
+// asMap returns the table as a map from path hash to position.
+func (p *Positions) asMap() map[uint64]Pos {
+	m := make(map[uint64]Pos, len(p.e))
+	for _, e := range p.e {
+		m[e.h] = e.pos
+	}
+	return m
 }

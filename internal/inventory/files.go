@@ -300,6 +300,9 @@ func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []findin
 			return nil, []finding.Note{{Level: finding.NoteError, File: src.File, Line: line, Message: fmt.Sprintf("%s %q: %s", kind, o.Name, msg)}}
 		}
 		o.Typed = typed
+		// The typed object says it all; keeping the plain values as well
+		// doubled the memory of a scan. Unstructured() rebuilds them.
+		o.Raw = nil
 	}
 	return []*Object{o}, nil
 }

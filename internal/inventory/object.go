@@ -53,7 +53,9 @@ type Object struct {
 	Name        string
 	Labels      map[string]string
 	Annotations map[string]string
-	// Raw is the object as plain JSON-compatible values.
+	// Raw is the object as plain JSON-compatible values, for kinds that
+	// have no typed form; nil when Typed is set (Unstructured gives any
+	// object as plain values).
 	Raw map[string]any
 	// Typed is the object decoded into its k8s.io/api type, or nil when the
 	// kind is not one Rampart knows.

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,13 +16,20 @@ type Pos struct {
 // Positions maps field paths of one document to where they stand in the
 // file. Paths are hashed rather than stored so that indexing every field of
 // every object stays cheap in memory; a collision can at worst point a
-// finding at a wrong line, never change a result.
+// finding at a wrong line, never change a result. The entries are a slice
+// sorted by hash once the document is read (seal): half the memory of a
+// map, which mattered with every field of every object indexed.
 type Positions struct {
-	m map[uint64]Pos
+	e []posEntry
+}
+
+type posEntry struct {
+	h   uint64
+	pos Pos
 }
 
 func newPositions(hint int) *Positions {
-	return &Positions{m: make(map[uint64]Pos, hint)}
+	return &Positions{e: make([]posEntry, 0, hint)}
 }
 
 // FNV-1a, computed incrementally so that the decoder never builds path strings.
@@ -69,7 +78,28 @@ func (p *Positions) set(h uint64, line, col int) {
 	if p == nil {
 		return
 	}
-	p.m[h] = Pos{Line: int32(line), Col: int32(col)}
+	p.e = append(p.e, posEntry{h: h, pos: Pos{Line: int32(line), Col: int32(col)}})
+}
+
+// seal sorts the entries for lookup, keeping the last position set for a
+// path, and trims the spare capacity. Decoders call it when the document
+// is read; lookups may then run from many goroutines.
+func (p *Positions) seal() {
+	if p == nil {
+		return
+	}
+	slices.SortStableFunc(p.e, func(a, b posEntry) int { return cmp.Compare(a.h, b.h) })
+	out := p.e[:0]
+	for i, e := range p.e {
+		if i+1 < len(p.e) && p.e[i+1].h == e.h {
+			continue // a later set of the same path wins
+		}
+		out = append(out, e)
+	}
+	if cap(out) > len(out)+len(out)/4 {
+		out = slices.Clone(out)
+	}
+	p.e = out
 }
 
 // Lookup returns the position of exactly this path.
@@ -77,8 +107,12 @@ func (p *Positions) Lookup(path string) (Pos, bool) {
 	if p == nil {
 		return Pos{}, false
 	}
-	pos, ok := p.m[hashString(fnvOffset, path)]
-	return pos, ok
+	h := hashString(fnvOffset, path)
+	i, ok := slices.BinarySearchFunc(p.e, h, func(e posEntry, h uint64) int { return cmp.Compare(e.h, h) })
+	if !ok {
+		return Pos{}, false
+	}
+	return p.e[i].pos, true
 }
 
 // Nearest returns the position of path, or of its closest ancestor that is

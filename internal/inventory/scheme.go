@@ -14,7 +14,8 @@ import (
 )
 
 // scheme knows the kinds Rampart decodes into typed objects; other kinds
-// stay unstructured and are still available to analyzers through Raw.
+// stay unstructured and are still available to analyzers through Raw
+// (and Object.Unstructured).
 var scheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{

@@ -335,6 +335,9 @@ func dropSecretValues(o *Object) (finding.Note, bool) {
 	}
 	delete(o.Annotations, lastApplied)
 	if s, ok := o.Typed.(*corev1.Secret); ok {
+		if _, ok := s.Annotations[lastApplied]; ok || s.Data != nil || s.StringData != nil {
+			dropped = true
+		}
 		s.Data, s.StringData = nil, nil
 		delete(s.Annotations, lastApplied)
 	}

@@ -105,10 +105,15 @@ func newView(rep *finding.Report, opts Options) *view {
 	v := &view{opts: opts, version: cmp.Or(opts.ToolVersion, rep.Version), files: rep.Files, objects: rep.Objects}
 
 	v.findings = make([]finding.Finding, len(rep.Findings))
+	// Findings of one file come together, so one cached path saves a
+	// filepath.Rel per finding.
+	var lastFile, lastRel string
 	for i, f := range rep.Findings {
-		f.Place.File = relPath(opts.BaseDir, f.Place.File)
+		if f.Place.File != lastFile || i == 0 {
+			lastFile, lastRel = f.Place.File, relPath(opts.BaseDir, f.Place.File)
+		}
+		f.Place.File = lastRel
 		f.Severity = clampSeverity(f.Severity)
-		f.Controls = slices.Clone(f.Controls)
 		v.findings[i] = f
 		switch {
 		case f.Exempted:
@@ -119,7 +124,9 @@ func newView(rep *finding.Report, opts Options) *view {
 		}
 	}
 	// Relative paths can sort differently from the absolute ones they were.
-	finding.Sort(v.findings)
+	if !slices.IsSortedFunc(v.findings, finding.Compare) {
+		finding.Sort(v.findings)
+	}
 
 	v.notes = make([]finding.Note, len(rep.Notes))
 	for i, n := range rep.Notes {
@@ -211,12 +218,22 @@ func relPath(base, p string) string {
 // numbers and the file are left out on purpose, so that moving a manifest's
 // text around does not make a finding look new.
 func fingerprint(f finding.Finding) string {
-	h := sha256.New()
-	for _, s := range []string{f.Check, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Place.Path} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	var buf []byte
+	sum := fingerprintSum(&buf, &f)
+	return hex.EncodeToString(sum[:])
+}
+
+// fingerprintSum is the first 128 bits of the fingerprint's hash; buf is
+// reused across calls to save an allocation per finding.
+func fingerprintSum(buf *[]byte, f *finding.Finding) [16]byte {
+	b := (*buf)[:0]
+	for _, s := range [...]string{f.Check, f.Object.Kind, f.Object.Namespace, f.Object.Name, f.Container, f.Place.Path} {
+		b = append(b, s...)
+		b = append(b, 0)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
+	*buf = b
+	full := sha256.Sum256(b)
+	return [16]byte(full[:16])
 }
 
 // fingerprints returns the fingerprint of every finding in order. Findings
@@ -224,11 +241,13 @@ func fingerprint(f finding.Finding) string {
 // in order of appearance, so each stays distinct.
 func fingerprints(fs []finding.Finding) []string {
 	out := make([]string, len(fs))
-	seen := map[string]int{}
-	for i, f := range fs {
-		fp := fingerprint(f)
-		seen[fp]++
-		if n := seen[fp]; n > 1 {
+	seen := make(map[[16]byte]int, len(fs))
+	var buf []byte
+	for i := range fs {
+		sum := fingerprintSum(&buf, &fs[i])
+		seen[sum]++
+		fp := hex.EncodeToString(sum[:])
+		if n := seen[sum]; n > 1 {
 			fp = fmt.Sprintf("%s:%d", fp, n)
 		}
 		out[i] = fp

@@ -24,19 +24,23 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 	}
 	cfg := &Config{TrustedRegistries: pol.TrustedRegistries}
 
+	// Each worker appends to one slice of its own: a slice per object cost
+	// more in growing than the findings themselves.
 	workers := runtime.GOMAXPROCS(0)
-	per := make([][]finding.Finding, len(objs))
+	per := make([][]finding.Finding, workers)
 	var wg sync.WaitGroup
 	chunk := (len(objs) + workers - 1) / workers
-	for start := 0; start < len(objs); start += chunk {
+	for w, start := 0, 0; start < len(objs); w, start = w+1, start+chunk {
 		end := min(start+chunk, len(objs))
 		wg.Add(1)
-		go func(start, end int) {
+		go func(w, start, end int) {
 			defer wg.Done()
+			var out []finding.Finding
 			for i := start; i < end; i++ {
-				per[i] = runObject(objs[i], active, cfg, pol)
+				out = runObject(out, objs[i], active, cfg, pol)
 			}
-		}(start, end)
+			per[w] = out
+		}(w, start, end)
 	}
 	wg.Wait()
 	n := 0
@@ -51,13 +55,13 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 	return out
 }
 
-func runObject(o *inventory.Object, checks []*Check, cfg *Config, pol *policy.Policy) []finding.Finding {
+// runObject appends the findings of every check on o to out.
+func runObject(out []finding.Finding, o *inventory.Object, checks []*Check, cfg *Config, pol *policy.Policy) []finding.Finding {
 	t := &Target{Object: o, Pod: inventory.PodOf(o), Config: cfg}
 	subj := policy.Subject{Ref: o.Ref(), Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
 	if t.Pod != nil {
 		subj.Annotations = append(subj.Annotations, t.Pod.Meta.Annotations)
 	}
-	var out []finding.Finding
 	for _, c := range checks {
 		for _, r := range c.Run(t) {
 			f := finding.Finding{
