@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/rampart-dev/rampart/internal/finding"
+	"k8s.io/apimachinery/pkg/api/meta"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -291,15 +292,22 @@ func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []findin
 	if md, ok := raw["metadata"].(map[string]any); ok {
 		o.Name, _ = md["name"].(string)
 		o.Namespace, _ = md["namespace"].(string)
+	}
+	typed := newTyped(apiVersion, kind)
+	if md, ok := raw["metadata"].(map[string]any); ok && typed == nil {
 		o.Labels = stringMap(md["labels"])
 		o.Annotations = stringMap(md["annotations"])
 	}
-	if typed := newTyped(apiVersion, kind); typed != nil {
+	if typed != nil {
 		if err := toTyped(raw, typed); err != nil {
 			line, msg := typeError(raw, typed, src, err)
 			return nil, []finding.Note{{Level: finding.NoteError, File: src.File, Line: line, Message: fmt.Sprintf("%s %q: %s", kind, o.Name, msg)}}
 		}
 		o.Typed = typed
+		// Share the typed object's maps rather than keep two copies.
+		if m, err := meta.Accessor(typed); err == nil {
+			o.Labels, o.Annotations = nilIfEmpty(m.GetLabels()), nilIfEmpty(m.GetAnnotations())
+		}
 		// The typed object says it all; keeping the plain values as well
 		// doubled the memory of a scan. Unstructured() rebuilds them.
 		o.Raw = nil
@@ -346,4 +354,11 @@ func stringMap(v any) map[string]string {
 		}
 	}
 	return out
+}
+
+func nilIfEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
