@@ -25,6 +25,7 @@ type scanOptions struct {
 	noColor    bool
 	baseDir    string
 	maxFile    int64
+	helm       inventory.HelmOptions
 }
 
 // defaultPolicyFiles are looked for in the working directory when
@@ -44,6 +45,13 @@ controls it maps to.
 PATH may be a file, a directory (searched recursively for .yaml, .yml and
 .json files; hidden directories are skipped) or - for standard input.
 Multi-document YAML, JSON and List kinds are read.
+
+Helm charts (a directory with Chart.yaml, or a packaged .tgz) are rendered in
+process as helm template would, with --values, --set, --release-name,
+--namespace and --kube-version, and findings point at the template file.
+Kustomizations (a directory with kustomization.yaml) are built in process as
+kustomize build would, and findings point at the file each object came from,
+with the overlay named. Neither needs the helm or kustomize binary.
 
 The policy file (--policy, or rampart.yaml in the working directory) turns
 checks on and off, overrides severities, sets trusted registries and the Pod
@@ -65,7 +73,11 @@ file is still scanned).`,
   kustomize build overlays/prod | rampart scan -
 
   # Use a policy file
-  rampart scan --policy rampart.yaml k8s/`,
+  rampart scan --policy rampart.yaml k8s/
+
+  # Render a chart with production values, and a Kustomize overlay
+  rampart scan -f values-prod.yaml --set image.tag=1.4.2 charts/web
+  rampart scan overlays/prod`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runScan(s, o, args)
@@ -78,6 +90,11 @@ file is still scanned).`,
 	f.BoolVar(&o.noColor, "no-color", false, "never colour the text output")
 	f.StringVar(&o.baseDir, "base-dir", "", "make file paths in the output relative to this directory (default: the working directory)")
 	f.Int64Var(&o.maxFile, "max-file-size", inventory.DefaultLimits.MaxFileBytes, "refuse files larger than this many bytes")
+	f.StringArrayVarP(&o.helm.ValueFiles, "values", "f", nil, "Helm values file for the charts scanned (repeatable; later files win)")
+	f.StringArrayVar(&o.helm.Set, "set", nil, "Helm value key=value for the charts scanned (repeatable; wins over --values)")
+	f.StringVar(&o.helm.ReleaseName, "release-name", "release-name", "Helm release name the charts are rendered with")
+	f.StringVar(&o.helm.Namespace, "namespace", "default", "Helm release namespace the charts are rendered with")
+	f.StringVar(&o.helm.KubeVersion, "kube-version", "", "Kubernetes version the charts see as .Capabilities.KubeVersion (default: Helm's)")
 	return cmd
 }
 
@@ -95,7 +112,7 @@ func runScan(s streams, o scanOptions, paths []string) error {
 	}
 	lim := inventory.DefaultLimits
 	lim.MaxFileBytes = o.maxFile
-	inv := inventory.LoadFiles(paths, inventory.LoadOptions{Limits: lim, Stdin: s.in})
+	inv := inventory.LoadFiles(paths, inventory.LoadOptions{Limits: lim, Stdin: s.in, Helm: o.helm})
 
 	rep := Scan(inv, pol)
 	base := o.baseDir

@@ -81,18 +81,25 @@ type Place struct {
 	Column int    `json:"column,omitempty"`
 	// Path is the field path inside the object, e.g. spec.containers[0].image.
 	Path string `json:"path,omitempty"`
+	// Via says how the object was made from File when it was rendered,
+	// e.g. "helm template charts/web" or "kustomize build overlays/prod".
+	Via string `json:"via,omitempty"`
 }
 
-// String renders the place as file:line, or the empty string when unknown.
+// String renders the place as file:line (with how it was rendered, if it
+// was), or the empty string when unknown.
 func (p Place) String() string {
+	s := p.File
 	switch {
 	case p.File == "":
 		return ""
 	case p.Line > 0:
-		return fmt.Sprintf("%s:%d", p.File, p.Line)
-	default:
-		return p.File
+		s = fmt.Sprintf("%s:%d", p.File, p.Line)
 	}
+	if p.Via != "" {
+		s += " (" + p.Via + ")"
+	}
+	return s
 }
 
 // Finding is one problem found on one object.

@@ -25,6 +25,23 @@ type LoadOptions struct {
 	Stdin io.Reader
 	// Workers bounds parallel file reads; 0 means GOMAXPROCS.
 	Workers int
+	// Helm sets how charts are rendered.
+	Helm HelmOptions
+}
+
+// inputKind says how an input is read.
+type inputKind int
+
+const (
+	manifestFile  inputKind = iota
+	chartInput              // a chart directory or a packaged chart
+	kustomizeInput          // a directory with a kustomization file
+)
+
+// input is one thing LoadFiles reads.
+type input struct {
+	path string
+	kind inputKind
 }
 
 // manifestExts are the file endings a directory walk picks up.
@@ -39,10 +56,10 @@ func LoadFiles(paths []string, opts LoadOptions) *Inventory {
 		opts.Limits = DefaultLimits
 	}
 	inv := &Inventory{}
-	var files []string
+	var files []input
 	for _, p := range paths {
 		if p == "-" {
-			files = append(files, p)
+			files = append(files, input{path: p})
 			continue
 		}
 		found, err := expand(p)
@@ -68,7 +85,14 @@ func LoadFiles(paths []string, opts LoadOptions) *Inventory {
 			var buf []byte
 			dec := newFileDecoder()
 			for i := range next {
-				results[i] = loadFile(files[i], opts, dec, &buf)
+				switch in := files[i]; in.kind {
+				case chartInput:
+					results[i] = loadChart(in.path, opts)
+				case kustomizeInput:
+					results[i] = loadKustomization(in.path, opts)
+				default:
+					results[i] = loadFile(in.path, opts, dec, &buf)
+				}
 			}
 		}()
 	}
@@ -85,17 +109,23 @@ func LoadFiles(paths []string, opts LoadOptions) *Inventory {
 	return inv
 }
 
-// expand lists the manifest files at p: p itself when it is a file (any
-// ending: the user named it), or the manifests below it when a directory.
-func expand(p string) ([]string, error) {
+// expand lists the inputs at p: p itself when it is a file (any ending:
+// the user named it; a .tgz is a packaged chart), or below a directory the
+// manifests, and the Helm charts (a directory with Chart.yaml) and
+// kustomizations (a directory with kustomization.yaml) as wholes, which
+// are rendered rather than read as raw YAML.
+func expand(p string) ([]input, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, unwrapPathError(err))
 	}
 	if !info.IsDir() {
-		return []string{p}, nil
+		if isChartArchive(p) {
+			return []input{{path: p, kind: chartInput}}, nil
+		}
+		return []input{{path: p}}, nil
 	}
-	var out []string
+	var out []input
 	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -104,10 +134,18 @@ func expand(p string) ([]string, error) {
 			if path != p && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir // .git and friends
 			}
+			switch {
+			case isChartDir(path):
+				out = append(out, input{path: path, kind: chartInput})
+				return filepath.SkipDir
+			case isKustomizationDir(path):
+				out = append(out, input{path: path, kind: kustomizeInput})
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		if manifestExts[strings.ToLower(filepath.Ext(path))] {
-			out = append(out, path)
+			out = append(out, input{path: path})
 		}
 		return nil
 	})
@@ -115,6 +153,37 @@ func expand(p string) ([]string, error) {
 		return out, fmt.Errorf("walk %s: %w", p, err)
 	}
 	return out, nil
+}
+
+// loadChart renders a chart and reads what it made.
+func loadChart(p string, opts LoadOptions) (res fileResult) {
+	defer recoverRender(p, &res)
+	files, err := renderChart(p, opts.Helm)
+	if err != nil {
+		return renderError(p, fmt.Errorf("helm chart %s: %w", p, err))
+	}
+	return parseRendered(files, opts.Limits)
+}
+
+// recoverRender turns a panic in a renderer (Helm or Kustomize, on input
+// they did not expect) into an input error for that input alone.
+func recoverRender(p string, res *fileResult) {
+	if r := recover(); r != nil {
+		*res = renderError(p, fmt.Errorf("rendering %s failed: %v", p, r))
+	}
+}
+
+// loadKustomization builds a kustomization and reads what it made,
+// pointing each object at its place in the file it came from.
+func loadKustomization(p string, opts LoadOptions) (res fileResult) {
+	defer recoverRender(p, &res)
+	files, err := buildKustomization(p)
+	if err != nil {
+		return renderError(p, err)
+	}
+	res = parseRendered(files, opts.Limits)
+	locateInBase(res.objects, opts.Limits)
+	return res
 }
 
 func unwrapPathError(err error) error {

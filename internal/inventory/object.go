@@ -19,13 +19,16 @@ type Source struct {
 	// Prefix is the object's own path inside its document, e.g. "items[2]"
 	// for an item of a List; empty for a top-level object.
 	Prefix FieldPath
-	pos    *Positions
+	// Via says how the object was rendered from File, e.g. "helm template
+	// charts/web"; empty for a manifest read as it is.
+	Via string
+	pos *Positions
 }
 
 // Place returns where the field at path (relative to the object) is, or
 // its nearest ancestor that is present in the input.
 func (s Source) Place(path FieldPath) finding.Place {
-	p := finding.Place{File: s.File, Line: s.Line, Path: string(path)}
+	p := finding.Place{File: s.File, Line: s.Line, Path: string(path), Via: s.Via}
 	full := path
 	if s.Prefix != "" {
 		full = s.Prefix

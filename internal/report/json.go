@@ -59,6 +59,7 @@ type jsonPlace struct {
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
 	Path   string `json:"path,omitempty"`
+	Via    string `json:"via,omitempty"`
 }
 
 type jsonFinding struct {
@@ -240,6 +241,11 @@ func appendFinding(b byteWriter, f *finding.Finding, fp string) {
 	if f.Place.Path != "" {
 		b.WriteString(sep + `"path":`)
 		writeString(b, f.Place.Path)
+		sep = ","
+	}
+	if f.Place.Via != "" {
+		b.WriteString(sep + `"via":`)
+		writeString(b, f.Place.Via)
 	}
 	b.WriteString(`},"message":`)
 	writeString(b, f.Message)

@@ -128,6 +128,7 @@ type group struct {
 	file     string
 	object   finding.ObjectRef
 	line     int // first known line of its findings, 0 if none
+	via      string
 	findings []finding.Finding
 }
 
@@ -144,7 +145,7 @@ func groupFindings(fs []finding.Finding) []*group {
 		k := key{f.Place.File, f.Object}
 		g, ok := byKey[k]
 		if !ok {
-			g = &group{file: f.Place.File, object: f.Object}
+			g = &group{file: f.Place.File, object: f.Object, via: f.Place.Via}
 			byKey[k] = g
 			out = append(out, g)
 		}
@@ -173,7 +174,7 @@ func groupFindings(fs []finding.Finding) []*group {
 }
 
 func (t *textWriter) group(g *group, checkWidth int) {
-	head := finding.Place{File: g.file, Line: g.line}.String()
+	head := finding.Place{File: g.file, Line: g.line, Via: g.via}.String()
 	if head != "" {
 		head += " "
 	}
@@ -186,7 +187,7 @@ func (t *textWriter) group(g *group, checkWidth int) {
 		sevCell := fmt.Sprintf("%-*s", sevColumn, strings.ToUpper(f.Severity.String()))
 		checkCell := fmt.Sprintf("%-*s", checkWidth, f.Check)
 		msg := f.Message + containerNote(f)
-		if loc := f.Place.String(); loc != "" {
+		if loc := (finding.Place{File: f.Place.File, Line: f.Place.Line}).String(); loc != "" {
 			msg += "  " + loc
 		}
 		if f.Exempted {
