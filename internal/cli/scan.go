@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/catalog"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	"github.com/rampart-dev/rampart/internal/nodes"
 	"github.com/rampart-dev/rampart/internal/policy"
 	"github.com/rampart-dev/rampart/internal/report"
 	"github.com/rampart-dev/rampart/internal/workload"
@@ -240,6 +241,9 @@ func validFormat(f string) bool {
 func loadPolicy(file string) (*policy.Policy, error) {
 	known := workload.KnownIDs()
 	for _, c := range catalog.ClusterChecks() {
+		known[c.ID] = true
+	}
+	for _, c := range nodes.ConfigChecks() {
 		known[c.ID] = true
 	}
 	if file != "" {
