@@ -33,9 +33,9 @@ type LoadOptions struct {
 type inputKind int
 
 const (
-	manifestFile  inputKind = iota
-	chartInput              // a chart directory or a packaged chart
-	kustomizeInput          // a directory with a kustomization file
+	manifestFile   inputKind = iota
+	chartInput               // a chart directory or a packaged chart
+	kustomizeInput           // a directory with a kustomization file
 )
 
 // input is one thing LoadFiles reads.
