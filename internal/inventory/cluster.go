@@ -692,8 +692,19 @@ type ownerIndex struct {
 // inventory's index goes with it.
 var ownerIndexes sync.Map // weak.Pointer[Inventory] -> *ownerIndex
 
+// ownerIndexBuild makes checks that run in parallel on one inventory wait
+// for one build of its index instead of each building its own.
+var ownerIndexBuild sync.Mutex
+
 func ownerIndexOf(inv *Inventory) *ownerIndex {
 	key := weak.Make(inv)
+	if v, ok := ownerIndexes.Load(key); ok {
+		if idx := v.(*ownerIndex); idx.n == len(inv.Objects) {
+			return idx
+		}
+	}
+	ownerIndexBuild.Lock()
+	defer ownerIndexBuild.Unlock()
 	if v, ok := ownerIndexes.Load(key); ok {
 		if idx := v.(*ownerIndex); idx.n == len(inv.Objects) {
 			return idx
