@@ -1,0 +1,61 @@
+package netpol
+
+import (
+	"strings"
+
+	"github.com/rampart-dev/rampart/internal/audit"
+	"github.com/rampart-dev/rampart/internal/finding"
+	"github.com/rampart-dev/rampart/internal/inventory"
+)
+
+func init() {
+	registry.Register(&audit.Check{
+		ID:    "workload-open-to-internet",
+		Title: "Workload reachable from 0.0.0.0/0",
+		Description: "Fires on a workload that NetworkPolicies isolate for ingress but whose ingress rules admit every address: a rule without from, or an ipBlock of 0.0.0.0/0 or ::/0 (even with except entries). " +
+			"Wherever a Service, an Ingress or a node port exposes it, anyone on the internet can connect. " +
+			"Workloads of system namespaces are skipped; workloads no policy isolates are reported by the namespace checks instead.",
+		Severity:    finding.High,
+		Remediation: "Admit only the addresses that need access (the load balancer's or ingress controller's ranges, or the ingress controller's pods with a podSelector) instead of 0.0.0.0/0 or an empty from.",
+		Controls:    segmentationControls,
+		Section:     "4.3.3",
+		Needs:       segmentationNeeds,
+		Scan:        true,
+		Run:         runOpenToInternet,
+	})
+}
+
+func runOpenToInternet(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+	m := newModel(inv)
+	var out []finding.Finding
+	for _, c := range m.classes {
+		if !c.ingressIsolated() || systemNamespace(cfg, c.Namespace) {
+			continue
+		}
+		var why []string
+		ports := PortSet{}
+		for _, r := range c.in {
+			if r.any {
+				why = append(why, ruleWhy(r, -1)+" (no from)")
+				ports = ports.Union(*r.portsTo(c))
+				continue
+			}
+			for i, pe := range r.peers {
+				if pe.block != nil && !pe.invalid && pe.block.cidr.Bits() == 0 {
+					why = append(why, ruleWhy(r, i)+" (ipBlock "+pe.block.String()+")")
+					ports = ports.Union(*r.portsTo(c))
+					break
+				}
+			}
+		}
+		if len(why) == 0 || ports.Empty() {
+			continue
+		}
+		for _, w := range c.Members {
+			out = append(out, onWorkload(w, finding.High,
+				"%s accepts connections from any address (0.0.0.0/0) on %s, allowed by %s",
+				w, ports, strings.Join(why, ", ")))
+		}
+	}
+	return out
+}
