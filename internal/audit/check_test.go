@@ -35,7 +35,7 @@ func TestEverySectionHasChecks(t *testing.T) {
 }
 
 func TestValidateRejectsBadMetadata(t *testing.T) {
-	good := *Lookup(Checks(), "cluster-admin-binding")
+	good := *Lookup(Checks(), "secret-age")
 	tests := map[string]func(c *Check){
 		"bad id":              func(c *Check) { c.ID = "Bad_ID" },
 		"no title":            func(c *Check) { c.Title = "" },

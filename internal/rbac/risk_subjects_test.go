@@ -1,4 +1,4 @@
-package audit
+package rbac
 
 import "testing"
 
@@ -20,7 +20,7 @@ rules:
 `
 
 func TestAnonymousAccess(t *testing.T) {
-	runCases(t, "anonymous-access", []auditCase{
+	runRBACCases(t, "anonymous-access", []rbacCase{
 		{name: "cluster-admin to system:anonymous", manifest: `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -94,7 +94,7 @@ subjects:
 }
 
 func TestAuthenticatedGroupAccess(t *testing.T) {
-	runCases(t, "authenticated-group-access", []auditCase{
+	runRBACCases(t, "authenticated-group-access", []rbacCase{
 		{name: "cluster role to everyone", manifest: `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -158,7 +158,7 @@ subjects:
 }
 
 func TestClusterAdminBinding(t *testing.T) {
-	runCases(t, "cluster-admin-binding", []auditCase{
+	runRBACCases(t, "cluster-admin-binding", []rbacCase{
 		{name: "default binding to system:masters", manifest: `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -210,5 +210,60 @@ kind: ClusterRoleBinding
 metadata: {name: empty}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
 `},
+	})
+}
+
+func TestDefaultServiceAccountRights(t *testing.T) {
+	runRBACCases(t, "rbac-default-service-account-rights", []rbacCase{
+		{name: "default service account", manifest: nsRole("app", "reader", `{apiGroups: [""], resources: [configmaps], verbs: [get]}`) +
+			rb("app", "r", "Role", "reader", "{kind: ServiceAccount, name: default}"),
+			want: []string{"app/RoleBinding/r subjects[0] medium"}, contains: []string{`RoleBinding "r" grants Role "reader" in namespace "app" to ServiceAccount app/default, which every pod`}},
+		{name: "risky role to every service account of a namespace", manifest: clusterRole("reader", `{apiGroups: [""], resources: [secrets], verbs: [list]}`) +
+			crb("r", "ClusterRole", "reader", alice, "{kind: Group, name: \"system:serviceaccounts:app\"}"),
+			want: []string{"ClusterRoleBinding/r subjects[1] high"}, contains: []string{"the role is risky (rbac-read-secrets)"}},
+		{name: "cluster-only risk through a role binding is not risky", manifest: clusterRole("node-patcher", `{apiGroups: [""], resources: [nodes], verbs: [patch]}`) +
+			rb("app", "r", "ClusterRole", "node-patcher", "{kind: ServiceAccount, name: default}"),
+			want: []string{"app/RoleBinding/r subjects[0] medium"}},
+		{name: "named service accounts and look-alikes", manifest: clusterRole("reader", `{apiGroups: [""], resources: [secrets], verbs: [list]}`) +
+			crb("r", "ClusterRole", "reader", saSubject("app", "web"), "{kind: User, name: default}", "{kind: Group, name: default}", "{kind: ServiceAccount, name: default}")},
+		{name: "empty role", manifest: clusterRole("nothing") + crb("r", "ClusterRole", "nothing", saSubject("app", "default"))},
+	})
+}
+
+func TestWildcardVerbs(t *testing.T) {
+	runRBACCases(t, "rbac-wildcard-verbs", []rbacCase{
+		{name: "cluster and namespace", manifest: clusterRole("all-pods", `{apiGroups: [""], resources: [pods], verbs: ["*"]}`) +
+			crb("c", "ClusterRole", "all-pods", alice) + rb("team", "n", "ClusterRole", "all-pods", devs),
+			want:     []string{"ClusterRoleBinding/c subjects[0] high", "team/RoleBinding/n subjects[0] medium"},
+			contains: []string{`User alice can do anything to pods in API group core (verbs: *) cluster-wide`}},
+		{name: "administrator rule fires too", manifest: clusterRole("god", `{apiGroups: ["*"], resources: ["*"], verbs: ["*"]}`) + crb("c", "ClusterRole", "god", alice),
+			want: []string{"ClusterRoleBinding/c subjects[0] high"}, contains: []string{"do anything to every resource in every API group (verbs: *)"}},
+		{name: "explicit verbs", manifest: clusterRole("reader", `{apiGroups: ["*"], resources: ["*"], verbs: [get, list]}`) + crb("c", "ClusterRole", "reader", alice)},
+	})
+}
+
+func TestWildcardResources(t *testing.T) {
+	runRBACCases(t, "rbac-wildcard-resources", []rbacCase{
+		{name: "every resource of a group", manifest: clusterRole("apps", `{apiGroups: [apps], resources: ["*"], verbs: [get]}`) + crb("c", "ClusterRole", "apps", alice),
+			want: []string{"ClusterRoleBinding/c subjects[0] high"}, contains: []string{"can get every resource in API group apps (resources: *)"}},
+		{name: "every scale subresource", manifest: nsRole("team", "scaler", `{apiGroups: [apps], resources: ["*/scale"], verbs: [update]}`) + rb("team", "n", "Role", "scaler", alice),
+			want: []string{"team/RoleBinding/n subjects[0] medium"}, contains: []string{"(resources: */scale)"}},
+		{name: "explicit resources and URLs", manifest: clusterRole("fine", `{apiGroups: ["*"], resources: [pods], verbs: ["*"]}`, `{nonResourceURLs: ["*"], verbs: [get]}`) + crb("c", "ClusterRole", "fine", alice)},
+	})
+}
+
+func TestWildcardAPIGroups(t *testing.T) {
+	runRBACCases(t, "rbac-wildcard-api-groups", []rbacCase{
+		{name: "deployments in every group", manifest: clusterRole("d", `{apiGroups: ["*"], resources: [deployments], verbs: [get]}`) + crb("c", "ClusterRole", "d", alice) + rb("team", "n", "ClusterRole", "d", alice),
+			want: []string{"ClusterRoleBinding/c subjects[0] medium", "team/RoleBinding/n subjects[0] low"}, contains: []string{"can get deployments in every API group (apiGroups: *)"}},
+		{name: "named groups", manifest: clusterRole("d", `{apiGroups: ["", apps], resources: ["*"], verbs: ["*"]}`) + crb("c", "ClusterRole", "d", alice)},
+	})
+}
+
+func TestWildcardNonResourceURLs(t *testing.T) {
+	runRBACCases(t, "rbac-wildcard-non-resource-urls", []rbacCase{
+		{name: "every URL", manifest: clusterRole("urls", `{nonResourceURLs: ["*"], verbs: [get]}`) + crb("c", "ClusterRole", "urls", alice) + rb("team", "n", "ClusterRole", "urls", alice),
+			want: []string{"ClusterRoleBinding/c subjects[0] medium"}, contains: []string{"can get every non-resource URL (nonResourceURLs: *) cluster-wide"}},
+		{name: "a prefix", manifest: clusterRole("urls", `{nonResourceURLs: ["/metrics*", "/healthz"], verbs: [get]}`) + crb("c", "ClusterRole", "urls", alice)},
 	})
 }
