@@ -14,14 +14,15 @@ import (
 	"github.com/rampart-dev/rampart/internal/nodes"
 	"github.com/rampart-dev/rampart/internal/placement"
 	"github.com/rampart-dev/rampart/internal/rbac"
+	"github.com/rampart-dev/rampart/internal/secrets"
 	"github.com/rampart-dev/rampart/internal/workload"
 )
 
 // ClusterChecks returns the checks of every analyzer that reads a whole
-// inventory (audit, rbac, netpol, placement, nodes), sorted by ID.
+// inventory (audit, rbac, netpol, placement, nodes, secrets), sorted by ID.
 func ClusterChecks() []*audit.Check {
 	var out []*audit.Check
-	for _, cs := range [][]*audit.Check{audit.Checks(), rbac.Checks(), netpol.Checks(), placement.Checks(), nodes.Checks()} {
+	for _, cs := range [][]*audit.Check{audit.Checks(), rbac.Checks(), netpol.Checks(), placement.Checks(), nodes.Checks(), secrets.Checks()} {
 		out = append(out, cs...)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
