@@ -43,6 +43,8 @@ type Policy struct {
 	// Sensitivity declares sensitivity levels, their node pools and
 	// gateways; empty means no levels.
 	Sensitivity Sensitivity `yaml:"sensitivity"`
+	// Webhook sets what the admission and authorization webhook enforces.
+	Webhook Webhook `yaml:"webhook"`
 }
 
 // Audit holds the settings of cluster audits.
@@ -240,6 +242,7 @@ func (p *Policy) Validate(known map[string]bool) error {
 		}
 	}
 	errs = append(errs, p.Sensitivity.problems()...)
+	errs = append(errs, p.Webhook.problems(known)...)
 	if len(errs) > 0 {
 		return fmt.Errorf("%w:\n  %s", ErrInvalid, strings.Join(errs, "\n  "))
 	}

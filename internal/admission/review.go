@@ -1,0 +1,217 @@
+// Package admission is Rampart's enforcement: a validating admission
+// webhook (workload checks, exec control, required labels) and an
+// authorization webhook (a deny-by-default allowlist), with a decision log,
+// metrics and TLS that reloads.
+//
+// Handlers speak the API server's own types (k8s.io/api admission/v1 and
+// authorization/v1) over plain net/http; the shape of validators follows
+// controller-runtime's admission.Validator[T] without depending on it.
+package admission
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	sigsjson "sigs.k8s.io/json"
+)
+
+// ErrMalformed marks a request body that is not a usable review.
+var ErrMalformed = errors.New("malformed review")
+
+// MaxBodyBytes bounds a review: the API server limits objects to 3 MiB and an
+// update carries the old and the new object.
+const MaxBodyBytes = 7 << 20
+
+// scheme knows the review kinds and the workload kinds checked at admission.
+var scheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{
+		admissionv1.AddToScheme, authorizationv1.AddToScheme,
+		corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme,
+	} {
+		if err := add(s); err != nil {
+			panic(err) // programming error: the k8s.io/api schemes always register
+		}
+	}
+	return s
+}()
+
+// DecodeAdmissionReview reads an admission.k8s.io/v1 AdmissionReview that
+// carries a request with a UID. The API server sends JSON; it is read in one
+// case-sensitive pass (as the API server's own decoder does), rather than
+// through a codec that parses the body twice to find its kind.
+func DecodeAdmissionReview(data []byte) (*admissionv1.AdmissionReview, error) {
+	review := &admissionv1.AdmissionReview{}
+	if err := decodeJSON(data, review); err != nil {
+		return nil, err
+	}
+	if review.GroupVersionKind() != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
+		return nil, fmt.Errorf("%w: want apiVersion admission.k8s.io/v1 and kind AdmissionReview", ErrMalformed)
+	}
+	if review.Request == nil {
+		return nil, fmt.Errorf("%w: no request", ErrMalformed)
+	}
+	if review.Request.UID == "" {
+		return nil, fmt.Errorf("%w: request has no uid", ErrMalformed)
+	}
+	return review, nil
+}
+
+// decodeJSON reads one JSON value into v, refusing trailing data.
+func decodeJSON(data []byte, v any) error {
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(data, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+// Handler decides one admission request. It never returns nil.
+type Handler interface {
+	Admit(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse
+}
+
+// FailurePolicy says what a request that cannot be decided in time gets.
+type FailurePolicy int
+
+const (
+	// FailOpen admits (with a warning): used for workload checks, where an
+	// outage of the webhook must not stop deployments.
+	FailOpen FailurePolicy = iota
+	// FailClosed denies: used for exec control, where a miss is an escape.
+	FailClosed
+)
+
+// reviewEndpoint serves AdmissionReviews to one Handler within a time budget.
+type reviewEndpoint struct {
+	kind    string
+	handler Handler
+	budget  time.Duration
+	fail    FailurePolicy
+	metrics *Metrics
+}
+
+func (e *reviewEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, status, err := readBody(w, r)
+	if err != nil {
+		e.metrics.Observe(e.kind, "malformed", time.Since(start))
+		http.Error(w, err.Error(), status)
+		return
+	}
+	review, err := DecodeAdmissionReview(body)
+	if err != nil {
+		e.metrics.Observe(e.kind, "malformed", time.Since(start))
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	req := review.Request
+	resp := withinBudget(r.Context(), e.budget, func(ctx context.Context) *admissionv1.AdmissionResponse {
+		return e.handler.Admit(ctx, req)
+	}, func(reason string) *admissionv1.AdmissionResponse { return e.failed(reason) })
+	resp.UID = req.UID
+	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
+	writeJSON(w, &out)
+	e.metrics.Observe(e.kind, resultOf(resp), time.Since(start))
+}
+
+// failed answers a request that could not be decided, per failure policy.
+func (e *reviewEndpoint) failed(reason string) *admissionv1.AdmissionResponse {
+	if e.fail == FailClosed {
+		return deny("rampart: " + reason + "; denied because this webhook fails closed")
+	}
+	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: []string{"rampart: " + reason + "; admitted unchecked"}}
+}
+
+// withinBudget runs decide with a deadline and answers with fail when the
+// deadline passes or decide panics, so that a slow or broken check never
+// holds the API server's request.
+func withinBudget[T any](parent context.Context, budget time.Duration, decide func(context.Context) T, fail func(reason string) T) T {
+	ctx, cancel := context.WithTimeout(parent, budget)
+	defer cancel()
+	done := make(chan T, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fail(fmt.Sprintf("internal error: %v", p))
+			}
+		}()
+		done <- decide(ctx)
+	}()
+	select {
+	case v := <-done:
+		return v
+	case <-ctx.Done():
+		return fail(fmt.Sprintf("no decision within %s", budget))
+	}
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, error) {
+	if r.Method != http.MethodPost {
+		return nil, http.StatusMethodNotAllowed, fmt.Errorf("%w: method %s, want POST", ErrMalformed, r.Method)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("%w: content type %q, want application/json", ErrMalformed, ct)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: body larger than %d bytes", ErrMalformed, MaxBodyBytes)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("reading the body: %w", err)
+	}
+	if len(body) == 0 {
+		return nil, http.StatusBadRequest, fmt.Errorf("%w: empty body", ErrMalformed)
+	}
+	return body, 0, nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding the response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(data)
+}
+
+func allow(warnings ...string) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: warnings}
+}
+
+func deny(message string, warnings ...string) *admissionv1.AdmissionResponse {
+	return &admissionv1.AdmissionResponse{
+		Allowed:  false,
+		Warnings: warnings,
+		Result: &metav1.Status{
+			Status:  metav1.StatusFailure,
+			Code:    http.StatusForbidden,
+			Reason:  metav1.StatusReasonForbidden,
+			Message: message,
+		},
+	}
+}
+
+func resultOf(r *admissionv1.AdmissionResponse) string {
+	switch {
+	case !r.Allowed:
+		return "denied"
+	case len(r.Warnings) > 0:
+		return "warned"
+	default:
+		return "allowed"
+	}
+}
