@@ -129,7 +129,6 @@ func TestWebhookEndToEnd(t *testing.T) {
 	if err := os.WriteFile(authzConfig, admission.AuthorizationConfig(authzFile), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	withoutHarnessAuthorizationMode(t)
 	c := testcluster.StartTest(t, testcluster.Options{ExtraArgs: []string{"--authorization-config=" + authzConfig}})
 	ctx := t.Context()
 	admin := c.Client()
@@ -371,31 +370,6 @@ func TestWebhookEndToEnd(t *testing.T) {
 			t.Errorf("authorization took %s; the webhook's timeout is 3s", took)
 		}
 	})
-}
-
-// withoutHarnessAuthorizationMode points the harness at a kube-apiserver
-// wrapper that drops the harness's own --authorization-mode=RBAC: the API
-// server refuses --authorization-config next to --authorization-mode, and a
-// second --authorization-mode adds to the list rather than replacing it
-// (RBAC,Webhook would ask RBAC first, so no webhook could deny what RBAC
-// allows). Better fixed in the harness: no default mode when ExtraArgs set one.
-func withoutHarnessAuthorizationMode(t *testing.T) {
-	t.Helper()
-	bins, err := testcluster.FindBinaries()
-	if err != nil {
-		return // StartTest reports it
-	}
-	dir := t.TempDir()
-	if err := os.Symlink(bins.Etcd, filepath.Join(dir, "etcd")); err != nil {
-		t.Fatal(err)
-	}
-	script := "#!/bin/sh\n" +
-		"for a in \"$@\"; do shift; [ \"$a\" = --authorization-mode=RBAC ] || set -- \"$@\" \"$a\"; done\n" +
-		"exec '" + bins.KubeAPIServer + "' \"$@\"\n"
-	if err := os.WriteFile(filepath.Join(dir, "kube-apiserver"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(testcluster.EnvBin, dir)
 }
 
 func mustCreate(t *testing.T, create func() error) {

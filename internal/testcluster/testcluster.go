@@ -55,7 +55,9 @@ import (
 type Options struct {
 	// ExtraArgs are appended to the kube-apiserver command line, after the
 	// harness's own flags, so a flag given here overrides its default
-	// (e.g. admission or authorization webhook configuration).
+	// (e.g. admission or authorization webhook configuration). When they
+	// contain --authorization-mode or --authorization-config, the harness
+	// leaves its own --authorization-mode=RBAC out.
 	ExtraArgs []string
 	// ControllerManager also runs kube-controller-manager, which creates
 	// default ServiceAccounts, fills aggregated ClusterRoles, deletes
@@ -184,10 +186,15 @@ func start(ctx context.Context, opts Options, bins Binaries) (_ *Cluster, err er
 		"--service-account-key-file=" + filepath.Join(dir, "sa.pub"),
 		"--service-account-signing-key-file=" + filepath.Join(dir, "sa.key"),
 		"--token-auth-file=" + filepath.Join(dir, "tokens.csv"),
-		"--authorization-mode=RBAC",
 		"--service-cluster-ip-range=" + ServiceClusterIPRange,
 		"--allow-privileged=true",         // tests create the privileged pods Rampart reports
 		"--endpoint-reconciler-type=none", // a loopback address is not a valid endpoint
+	}
+	// RBAC unless the test chooses its authorizers: a second
+	// --authorization-mode adds to the list rather than replacing it, and
+	// the API server refuses --authorization-config beside the flag.
+	if !setsAuthorization(opts.ExtraArgs) {
+		args = append(args, "--authorization-mode=RBAC")
 	}
 	c.apiserver, err = startProcess("kube-apiserver", bins.KubeAPIServer, append(args, opts.ExtraArgs...), dir)
 	if err != nil {
@@ -468,4 +475,14 @@ func (c *Cluster) logTails() string {
 		}
 	}
 	return b.String()
+}
+
+// setsAuthorization reports whether args choose the authorizers.
+func setsAuthorization(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(a, "--authorization-mode") || strings.HasPrefix(a, "--authorization-config") {
+			return true
+		}
+	}
+	return false
 }

@@ -38,7 +38,8 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 			defer wg.Done()
 			const blockSize = 1024
 			var blocks [][]finding.Finding
-			cur := make([]finding.Finding, 0, blockSize)
+			// One object (the webhook's case) makes a few dozen findings.
+			cur := make([]finding.Finding, 0, min(blockSize, 64*(end-start)))
 			for i := start; i < end; i++ {
 				cur = runObject(cur, objs[i], active, cfg, pol)
 				if len(cur) >= blockSize-64 {
