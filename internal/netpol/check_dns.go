@@ -60,6 +60,9 @@ func (m *model) dnsPorts(s *Class, dns []*Class) PortSet {
 }
 
 func runBlocksDNS(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+	if !hasNetworkPolicy(inv) {
+		return nil // only a policy can isolate, open or select
+	}
 	m := newModel(inv)
 	dns := m.dnsClasses()
 	var out []finding.Finding

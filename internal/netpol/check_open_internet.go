@@ -26,6 +26,9 @@ func init() {
 }
 
 func runOpenToInternet(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+	if !hasNetworkPolicy(inv) {
+		return nil // only a policy can isolate, open or select
+	}
 	m := newModel(inv)
 	var out []finding.Finding
 	for _, c := range m.classes {

@@ -33,6 +33,9 @@ func allNamespacesPeer(pe *peer) bool {
 }
 
 func runOpenToAllNamespaces(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+	if !hasNetworkPolicy(inv) {
+		return nil // only a policy can isolate, open or select
+	}
 	m := newModel(inv)
 	var out []finding.Finding
 	for _, c := range m.classes {

@@ -24,6 +24,9 @@ func init() {
 }
 
 func runSelectsNothing(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+	if !hasNetworkPolicy(inv) {
+		return nil // only a policy can isolate, open or select
+	}
 	m := newModel(inv)
 	var out []finding.Finding
 	for _, p := range m.policies {
