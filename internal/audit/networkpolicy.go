@@ -26,6 +26,7 @@ func init() {
 			Controls:    []string{"NIST-800-190:4.3.3", "CIS-K8S:5.3.2"},
 			Section:     "4.3.3",
 			Needs:       needs([]string{networkPolicies}, workloadResources),
+			Scan:        true,
 			Run:         runNamespaceNoNetworkPolicy,
 		},
 		&Check{
@@ -38,6 +39,7 @@ func init() {
 			Controls:    []string{"NIST-800-190:4.3.3", "CIS-K8S:5.3.2"},
 			Section:     "4.3.3",
 			Needs:       []string{networkPolicies},
+			Scan:        true,
 			Run:         runNoDefaultDeny(true),
 		},
 		&Check{
@@ -51,6 +53,7 @@ func init() {
 			Controls:    []string{"NIST-800-190:4.3.3", "CIS-K8S:5.3.2"},
 			Section:     "4.3.3",
 			Needs:       []string{networkPolicies},
+			Scan:        true,
 			Run:         runNoDefaultDeny(false),
 		},
 	)

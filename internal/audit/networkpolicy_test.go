@@ -46,7 +46,7 @@ kind: Pod
 metadata: {name: p, namespace: lonely}
 spec:
   containers: [{name: a, image: a}]
-`, want: []string{"Namespace/lonely  high"}, contains: []string{"runs 1 workload (Pod/p)"}},
+`, want: []string{"Namespace/lonely metadata.namespace high"}, contains: []string{"runs 1 workload (Pod/p)"}},
 		{name: "a policy elsewhere does not count", manifest: appDeployment + `
 ---
 apiVersion: networking.k8s.io/v1
@@ -109,7 +109,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: e, namespace: busy}
 spec: {containers: [{name: a, image: a}]}
-`, want: []string{"Namespace/busy  high"}, contains: []string{"runs 5 workloads (Pod/a, Pod/b, Pod/c and 2 more)"}},
+`, want: []string{"Namespace/busy metadata.namespace high"}, contains: []string{"runs 5 workloads (Pod/a, Pod/b, Pod/c and 2 more)"}},
 	})
 }
 

@@ -96,23 +96,30 @@ func runsPods(o *inventory.Object) bool {
 func (ns *namespaceSet) withWorkloads() []string {
 	out := make([]string, 0, len(ns.workloads))
 	for n := range ns.workloads {
-		out = append(out, n)
+		if n != "" { // manifests without a namespace: it is chosen at apply time
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out
 }
 
 // report makes a finding about namespace name: on its Namespace object
-// when the inventory has it, else on a reference to it.
+// when the inventory has it, else on a reference to it, placed (in
+// manifests) where its first workload names the namespace.
 func (ns *namespaceSet) report(name string, path inventory.FieldPath, sev finding.Severity, format string, args ...any) finding.Finding {
 	if o := ns.objects[name]; o != nil {
 		return report(o, path, sev, format, args...)
 	}
-	return finding.Finding{
+	f := finding.Finding{
 		Severity: sev,
 		Object:   finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: name},
 		Message:  fmt.Sprintf(format, args...),
 	}
+	if ws := ns.workloads[name]; len(ws) > 0 && ws[0].Source.File != "" {
+		f.Place = ws[0].Place(inventory.FieldPath("metadata.namespace"))
+	}
+	return f
 }
 
 // describeWorkloads names up to three workloads, then counts the rest.

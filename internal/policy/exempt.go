@@ -67,7 +67,11 @@ func (e Exemption) matches(check string, s Subject) bool {
 	if len(e.Checks) > 0 && !contains(e.Checks, check) {
 		return false
 	}
-	if !globAny(e.Namespaces, s.Ref.Namespace) || !globAny(e.Names, s.Ref.Name) || !globAny(e.Kinds, s.Ref.Kind) {
+	ns := s.Ref.Namespace
+	if s.Ref.Kind == "Namespace" && s.Ref.APIVersion == "v1" {
+		ns = s.Ref.Name // a finding about a namespace is in that namespace
+	}
+	if !globAny(e.Namespaces, ns) || !globAny(e.Names, s.Ref.Name) || !globAny(e.Kinds, s.Ref.Kind) {
 		return false
 	}
 	for k, v := range e.Labels {

@@ -109,3 +109,26 @@ func TestAuditDurations(t *testing.T) {
 		t.Fatalf("audit %+v", p.Audit)
 	}
 }
+
+// A finding about a Namespace object is in that namespace for exemptions
+// by namespace; other cluster-scoped objects are in none.
+func TestExemptNamespaceFinding(t *testing.T) {
+	p := Default()
+	p.Exemptions = []Exemption{{Namespaces: []string{"app"}, Reason: "sandbox"}}
+	cases := []struct {
+		ref  finding.ObjectRef
+		want bool
+	}{
+		{finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: "app"}, true},
+		{finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: "prod"}, false},
+		{finding.ObjectRef{APIVersion: "v1", Kind: "Node", Name: "app"}, false},
+		{finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "app", Name: "web"}, true},
+	}
+	for _, c := range cases {
+		f := finding.Finding{Check: "namespace-no-networkpolicy", Object: c.ref}
+		p.Exempt(&f, Subject{Ref: c.ref})
+		if f.Exempted != c.want {
+			t.Errorf("%s: exempted %v, want %v", c.ref, f.Exempted, c.want)
+		}
+	}
+}
