@@ -3,6 +3,9 @@
 package netpol
 
 import (
+	"sync"
+	"weak"
+
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -23,4 +26,30 @@ func hasNetworkPolicy(inv *inventory.Inventory) bool {
 		}
 	}
 	return false
+}
+
+// checkModel holds the model of the inventory the checks last ran on: the
+// engine runs the checks in parallel on one inventory, and each compiling
+// it again cost more than all of them together. The model is indexed
+// before it is shared, and nothing changes it after that, so the checks
+// may read it at once.
+var checkModel struct {
+	sync.Mutex
+	inv weak.Pointer[inventory.Inventory]
+	n   int
+	m   *model
+}
+
+// sharedModel returns the model of inv, building it once for all checks.
+func sharedModel(inv *inventory.Inventory) *model {
+	checkModel.Lock()
+	defer checkModel.Unlock()
+	key := weak.Make(inv)
+	if checkModel.m != nil && checkModel.inv == key && checkModel.n == len(inv.Objects) {
+		return checkModel.m
+	}
+	m := newModel(inv)
+	m.indexRules()
+	checkModel.inv, checkModel.n, checkModel.m = key, len(inv.Objects), m
+	return m
 }

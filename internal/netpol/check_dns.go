@@ -63,7 +63,7 @@ func runBlocksDNS(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
-	m := newModel(inv)
+	m := sharedModel(inv)
 	dns := m.dnsClasses()
 	var out []finding.Finding
 	for _, c := range m.classes {

@@ -36,7 +36,7 @@ func runOpenToAllNamespaces(inv *inventory.Inventory, cfg *audit.Config) []findi
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
-	m := newModel(inv)
+	m := sharedModel(inv)
 	var out []finding.Finding
 	for _, c := range m.classes {
 		if !c.ingressIsolated() || systemNamespace(cfg, c.Namespace) {

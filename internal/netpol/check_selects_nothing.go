@@ -27,7 +27,7 @@ func runSelectsNothing(inv *inventory.Inventory, _ *audit.Config) []finding.Find
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
-	m := newModel(inv)
+	m := sharedModel(inv)
 	var out []finding.Finding
 	for _, p := range m.policies {
 		classes := m.classesByNS[p.ns]

@@ -63,7 +63,7 @@ func runSensitivityPaths(inv *inventory.Inventory, cfg *audit.Config) []finding.
 	if cfg == nil || !cfg.Sensitivity.Enabled() {
 		return nil
 	}
-	m := newModel(inv)
+	m := sharedModel(inv)
 	a := m.reach(Options{})
 	l := &levels{s: &cfg.Sensitivity, m: m}
 	type entry struct {

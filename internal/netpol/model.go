@@ -80,6 +80,9 @@ type model struct {
 	// problems are policy fields that could not be read (invalid
 	// selectors, CIDRs); the affected peer or port matches nothing.
 	problems []string
+	// indexed says indexRules has run: the rules' class sets and port
+	// caches are filled, and the model is read-only from then on.
+	indexed bool
 }
 
 // newModel compiles the workloads, namespaces and policies of inv.

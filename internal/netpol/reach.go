@@ -66,7 +66,9 @@ func Reach(inv *inventory.Inventory, opts Options) *Answer {
 func (m *model) reach(opts Options) *Answer {
 	a := &Answer{Workloads: m.workloads, Classes: m.classes, Problems: m.problems, opts: opts}
 	n := len(m.classes)
-	m.indexRules()
+	if !m.indexed {
+		m.indexRules()
+	}
 	a.Egress = make([][]ExternalRange, n)
 	a.Ingress = make([][]ExternalRange, n)
 
@@ -115,6 +117,7 @@ func (m *model) reach(opts Options) *Answer {
 // indexRules fills each rule's set of selected classes, sharing the work
 // between peers that select the same pods.
 func (m *model) indexRules() {
+	m.indexed = true
 	n := len(m.classes)
 	cache := map[string]bitset{}
 	nsCache := map[string][]string{}
