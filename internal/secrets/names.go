@@ -1,21 +1,10 @@
 package secrets
 
 import (
+	"github.com/rampart-dev/rampart/internal/credname"
 	"regexp"
 	"strings"
-	"unicode"
 )
-
-// credentialWords make a key a credential when its words, joined, contain
-// one of them (dbPassword, API_KEY, client-secret).
-var credentialWords = []string{
-	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-	"privatekey", "credential", "encryptionkey", "signingkey", "masterkey", "clientsecret",
-}
-
-// credentialParts make a key a credential only as whole words: as
-// substrings they would catch AUTHOR or PASSENGER.
-var credentialParts = map[string]bool{"auth": true, "pass": true, "pwd": true, "pw": true}
 
 // describingParts are last words of a key that describe a secret rather
 // than hold it: secretName, tokenFile, passwordKey, existingSecret's name,
@@ -38,53 +27,11 @@ func credentialKey(key string) bool {
 	if i := strings.LastIndexAny(key, "./"); i >= 0 {
 		key = key[i+1:]
 	}
-	parts := keyWords(key)
-	if len(parts) == 0 || describingParts[parts[len(parts)-1]] {
-		return false
-	}
 	// existingSecret, secretRef and the like point at a Secret by name.
-	if parts[0] == "existing" || strings.Contains(strings.Join(parts, ""), "tokeniz") {
+	if ws := credname.Words(key); len(ws) > 0 && ws[0] == "existing" {
 		return false
 	}
-	joined := strings.Join(parts, "")
-	for _, w := range credentialWords {
-		if strings.Contains(joined, w) {
-			return true
-		}
-	}
-	for _, p := range parts {
-		if credentialParts[p] {
-			return true
-		}
-	}
-	return false
-}
-
-// keyWords splits a key into lower-case words at separators and camelCase
-// humps: dbPassword_FILE is db, password, file.
-func keyWords(name string) []string {
-	var parts []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			parts = append(parts, strings.ToLower(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	rs := []rune(name)
-	for i, r := range rs {
-		switch {
-		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
-			flush()
-			continue
-		case unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) ||
-			(i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))):
-			flush()
-		}
-		cur = append(cur, r)
-	}
-	flush()
-	return parts
+	return credname.Holds(key, describingParts)
 }
 
 var (

@@ -4,9 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/rampart-dev/rampart/internal/credname"
 	"regexp"
 	"strings"
-	"unicode"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
@@ -95,18 +95,6 @@ var tokenFormats = []struct {
 	{"a URL with a password", regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`)},
 }
 
-// credentialWords are substrings of a variable name (lower-cased, with
-// separators removed) that make it a credential.
-var credentialWords = []string{
-	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
-	"privatekey", "credential", "encryptionkey", "signingkey", "masterkey",
-}
-
-// credentialParts are whole words of a variable name (DB_PASS, dbPwd,
-// BASIC_AUTH) that make it a credential; as substrings they would catch
-// AUTHOR or PASSENGER.
-var credentialParts = map[string]bool{"auth": true, "pass": true, "pwd": true, "pw": true}
-
 // notValueParts are last words of a variable name that describe a secret
 // rather than hold it: SECRET_NAME, TOKEN_FILE, AUTH_ENABLED, TOKEN_TTL.
 var notValueParts = map[string]bool{
@@ -173,50 +161,4 @@ func sameRune(s string) bool {
 
 // credentialName reports whether a variable's name says it holds a
 // credential.
-func credentialName(name string) bool {
-	parts := nameParts(name)
-	if len(parts) == 0 || notValueParts[parts[len(parts)-1]] {
-		return false
-	}
-	joined := strings.Join(parts, "")
-	if strings.Contains(joined, "tokeniz") { // TOKENIZER_MODEL
-		return false
-	}
-	for _, w := range credentialWords {
-		if strings.Contains(joined, w) {
-			return true
-		}
-	}
-	for _, p := range parts {
-		if credentialParts[p] {
-			return true
-		}
-	}
-	return false
-}
-
-// nameParts splits a variable name into lower-case words at separators and
-// at camelCase humps: dbPassword_FILE is db, password, file.
-func nameParts(name string) []string {
-	var parts []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			parts = append(parts, strings.ToLower(string(cur)))
-			cur = cur[:0]
-		}
-	}
-	rs := []rune(name)
-	for i, r := range rs {
-		switch {
-		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
-			flush()
-			continue
-		case unicode.IsUpper(r) && i > 0 && (unicode.IsLower(rs[i-1]) || unicode.IsDigit(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]))):
-			flush()
-		}
-		cur = append(cur, r)
-	}
-	flush()
-	return parts
-}
+func credentialName(name string) bool { return credname.Holds(name, notValueParts) }

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"github.com/rampart-dev/rampart/internal/credname"
 	"strings"
 	"testing"
 
@@ -76,23 +77,6 @@ func TestLiteralSecret(t *testing.T) {
 	for _, tc := range tests {
 		if got := literalSecret(tc.name, tc.value); got != tc.want {
 			t.Errorf("literalSecret(%q, %q) = %q, want %q", tc.name, tc.value, got, tc.want)
-		}
-	}
-}
-
-func TestNameParts(t *testing.T) {
-	tests := map[string]string{
-		"DB_PASSWORD":      "db password",
-		"dbPassword_FILE":  "db password file",
-		"APIKey":           "api key",
-		"my-api.key":       "my api key",
-		"OAuth2Token":      "o auth2 token",
-		"HTTPServerSecret": "http server secret",
-		"__":               "",
-	}
-	for in, want := range tests {
-		if got := strings.Join(nameParts(in), " "); got != want {
-			t.Errorf("nameParts(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -238,9 +222,9 @@ func FuzzLiteralSecret(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, value string) {
 		// Must not panic; the parts of a name are lower-case and non-empty.
 		_ = literalSecret(name, value)
-		for _, p := range nameParts(name) {
+		for _, p := range credname.Words(name) {
 			if p == "" || strings.ToLower(p) != p {
-				t.Fatalf("nameParts(%q) has part %q", name, p)
+				t.Fatalf("credname.Words(%q) has part %q", name, p)
 			}
 		}
 	})
