@@ -2,8 +2,7 @@ package placement
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"github.com/rampart-dev/rampart/internal/checktest"
 	"slices"
 	"strings"
 	"testing"
@@ -26,23 +25,11 @@ func TestRegistryIsValid(t *testing.T) {
 }
 
 func TestEveryCheckHasATest(t *testing.T) {
-	files, err := filepath.Glob("*_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var src strings.Builder
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		src.Write(b)
-	}
+	ids := make([]string, 0, len(Checks()))
 	for _, c := range Checks() {
-		if !strings.Contains(src.String(), fmt.Sprintf("runCases(t, %q", c.ID)) {
-			t.Errorf("check %s has no runCases table test", c.ID)
-		}
+		ids = append(ids, c.ID)
 	}
+	checktest.RequireTests(t, ids, `runCases(t, %q`)
 }
 
 // placementCase is one row of a check's table test.

@@ -1,10 +1,7 @@
 package workload
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
+	"github.com/rampart-dev/rampart/internal/checktest"
 	"strings"
 	"testing"
 
@@ -45,29 +42,11 @@ func TestValidateRejectsBadMetadata(t *testing.T) {
 // TestEveryCheckHasATest: every check must have a table test that names it.
 
 func TestEveryCheckHasATest(t *testing.T) {
-	// Runs last in file order is not guaranteed, so read the test sources.
-	files, err := filepath.Glob("*_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var src strings.Builder
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		src.Write(b)
-	}
-	var missing []string
+	ids := make([]string, 0, len(Checks()))
 	for _, c := range Checks() {
-		if !strings.Contains(src.String(), fmt.Sprintf("%q", c.ID)) {
-			missing = append(missing, c.ID)
-		}
+		ids = append(ids, c.ID)
 	}
-	sort.Strings(missing)
-	if len(missing) > 0 {
-		t.Fatalf("checks without a test naming them: %v", missing)
-	}
+	checktest.RequireTests(t, ids, `%q`)
 }
 
 // checkCase is one row of a check's table test: a manifest and the field
