@@ -2,7 +2,8 @@ package placement
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -155,7 +156,7 @@ func (s Spec) OnNode(node *corev1.Node) Decision {
 // fails: a node selector key, or for each required term its first failing
 // expression.
 func (s Spec) whyNot(node *corev1.Node) (string, inventory.FieldPath) {
-	for _, k := range sortedKeys(s.NodeSelector) {
+	for _, k := range slices.Sorted(maps.Keys(s.NodeSelector)) {
 		if v, ok := node.Labels[k]; !ok || v != s.NodeSelector[k] {
 			return fmt.Sprintf("nodeSelector %s=%s does not match (node has %s)", k, s.NodeSelector[k], labelValue(node.Labels, k)), s.NodeSelectorPath(k)
 		}
@@ -294,13 +295,4 @@ func labelValue(ls map[string]string, k string) string {
 		return fmt.Sprintf("%s=%s", k, v)
 	}
 	return "no " + k + " label"
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

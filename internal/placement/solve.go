@@ -2,7 +2,9 @@ package placement
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -48,7 +50,7 @@ type term struct {
 // required node affinity is set with no terms at all (nothing matches).
 func (s Spec) terms() []term {
 	base := map[string][]pred{}
-	for _, k := range sortedKeys(s.NodeSelector) {
+	for _, k := range slices.Sorted(maps.Keys(s.NodeSelector)) {
 		want := s.NodeSelector[k]
 		base[k] = append(base[k], pred{
 			desc:     fmt.Sprintf("nodeSelector %s=%s", k, want),

@@ -6,9 +6,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,7 +209,7 @@ func (p *Policy) Validate(known map[string]bool) error {
 	for _, id := range p.Checks.Enable {
 		checkID("checks.enable", id)
 	}
-	for _, id := range sortedKeys(p.Checks.Severity) {
+	for _, id := range slices.Sorted(maps.Keys(p.Checks.Severity)) {
 		checkID("checks.severity", id)
 	}
 	switch p.PodSecurity.Level {
@@ -275,15 +276,6 @@ func commonPrefix(a, b string) int {
 		n++
 	}
 	return n
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Enabled reports whether a check runs, given whether it is on by default.

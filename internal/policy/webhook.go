@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -318,7 +320,7 @@ func (w *Webhook) problems(known map[string]bool) []string {
 	}
 	a := &w.Admission
 	admissionMode("webhook.admission.mode", a.Mode, true)
-	for _, id := range sortedKeys(a.Checks) {
+	for _, id := range slices.Sorted(maps.Keys(a.Checks)) {
 		checkID("webhook.admission.checks", id)
 		admissionMode(fmt.Sprintf("webhook.admission.checks[%s]", id), a.Checks[id], false)
 	}

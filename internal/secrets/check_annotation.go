@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rampart-dev/rampart/internal/audit"
@@ -33,7 +35,7 @@ func init() {
 func runAnnotationCredential(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
 	var out []finding.Finding
 	for _, o := range inv.Objects {
-		for _, k := range sortedKeys(o.Annotations) {
+		for _, k := range slices.Sorted(maps.Keys(o.Annotations)) {
 			v := o.Annotations[k]
 			path := inventory.FieldPath("metadata").Keys("annotations", k)
 			if k == lastApplied {

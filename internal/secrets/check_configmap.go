@@ -5,6 +5,8 @@ import (
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	corev1 "k8s.io/api/core/v1"
+	"maps"
+	"slices"
 )
 
 func init() {
@@ -31,7 +33,7 @@ func runConfigMapCredential(inv *inventory.Inventory, _ *audit.Config) []finding
 		if !ok {
 			continue
 		}
-		for _, k := range sortedKeys(cm.Data) {
+		for _, k := range slices.Sorted(maps.Keys(cm.Data)) {
 			what, preview := valueSecret(k, cm.Data[k], o.Ref().String()+"/data/"+k)
 			if what == "" {
 				continue

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -38,12 +39,12 @@ func runSecretManifestData(inv *inventory.Inventory, _ *audit.Config) []finding.
 			continue
 		}
 		var paths []inventory.FieldPath
-		for _, k := range sortedKeys(s.Data) {
+		for _, k := range slices.Sorted(maps.Keys(s.Data)) {
 			if committedValue(string(s.Data[k])) {
 				paths = append(paths, inventory.FieldPath("data").Key(k))
 			}
 		}
-		for _, k := range sortedKeys(s.StringData) {
+		for _, k := range slices.Sorted(maps.Keys(s.StringData)) {
 			if committedValue(s.StringData[k]) {
 				paths = append(paths, inventory.FieldPath("stringData").Key(k))
 			}
@@ -74,13 +75,4 @@ func runSecretManifestData(inv *inventory.Inventory, _ *audit.Config) []finding.
 func committedValue(v string) bool {
 	v = strings.TrimSpace(v)
 	return v != "" && !sameRune(v) && !placeholder(v) && !templateExpr.MatchString(v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
