@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampart-dev/rampart/internal/audit"
@@ -195,7 +197,8 @@ func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *poli
 	for _, o := range inv.Objects {
 		subjects[o.Ref()] = o
 	}
-	for _, f := range res.Findings {
+	for i := range res.Findings {
+		f := &res.Findings[i]
 		if s, ok := pol.Checks.Severity[f.Check]; ok {
 			f.Severity = s
 		}
@@ -203,26 +206,45 @@ func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *poli
 		if o := subjects[f.Object]; o != nil {
 			subj = policy.Subject{Ref: f.Object, Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
 		}
-		pol.Exempt(&f, subj)
-		rep.Findings = append(rep.Findings, f)
+		pol.Exempt(f, subj)
 	}
+	// Both lists are sorted; merging them is one pass where appending and
+	// sorting again moved every finding many times.
+	finding.Sort(res.Findings)
 	finding.Sort(rep.Findings)
+	rep.Findings = finding.Merge(rep.Findings, res.Findings)
 	return res
 }
 
+// podSecurity computes each workload's Pod Security Standards level, on
+// every CPU: the pod-security-admission library is a tenth of a scan.
 func podSecurity(objs []*inventory.Object, pol *policy.Policy) map[string]finding.PodSecurity {
+	levels := make([]string, len(objs))
+	workers := max(1, runtime.GOMAXPROCS(0))
+	per := (len(objs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for start := 0; start < len(objs); start += per {
+		wg.Add(1)
+		go func(part []*inventory.Object, levels []string) {
+			defer wg.Done()
+			for i, o := range part {
+				if p := inventory.PodOf(o); p != nil {
+					// The version was validated with the policy, so an
+					// error cannot happen here; an object without a level
+					// is left out.
+					levels[i], _, _ = workload.PodSecurityLevel(p, pol.PodSecurity.Version)
+				}
+			}
+		}(objs[start:min(start+per, len(objs))], levels[start:min(start+per, len(objs))])
+	}
+	wg.Wait()
 	out := map[string]finding.PodSecurity{}
-	for _, o := range objs {
-		p := inventory.PodOf(o)
-		if p == nil {
+	for i, o := range objs {
+		if levels[i] == "" {
 			continue
 		}
-		level, _, err := workload.PodSecurityLevel(p, pol.PodSecurity.Version)
-		if err != nil {
-			continue // the version was validated with the policy
-		}
 		ref := o.Ref()
-		out[ref.String()] = finding.PodSecurity{Object: ref, Version: pol.PodSecurity.Version, Level: level}
+		out[ref.String()] = finding.PodSecurity{Object: ref, Version: pol.PodSecurity.Version, Level: levels[i]}
 	}
 	return out
 }

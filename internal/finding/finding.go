@@ -122,23 +122,88 @@ type Finding struct {
 
 // Sort orders findings by file, line, object (namespace, kind, name),
 // check, container and message, so every output is stable whatever order
-// the analyzers ran in.
+// the analyzers ran in. Findings that compare equal keep their order.
 func Sort(fs []Finding) {
-	slices.SortStableFunc(fs, Compare)
+	if IsSorted(fs) {
+		return
+	}
+	if len(fs) < 64 {
+		slices.SortStableFunc(fs, Compare)
+		return
+	}
+	// A finding is a few hundred bytes: sort their indexes, then move each
+	// finding once, instead of moving the findings at every step.
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := compare(&fs[a], &fs[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	sorted := make([]Finding, len(fs))
+	for i, j := range idx {
+		sorted[i] = fs[j]
+	}
+	copy(fs, sorted)
+}
+
+// Merge returns the findings of a and b, both sorted, in one sorted
+// slice; of two equal findings, the one from a comes first, as if b had
+// been appended to a and the whole sorted.
+func Merge(a, b []Finding) []Finding {
+	out := make([]Finding, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compare(&b[0], &a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // Compare orders two findings the way Sort does.
-func Compare(a, b Finding) int {
-	return cmp.Or(
-		cmp.Compare(a.Place.File, b.Place.File),
-		cmp.Compare(a.Place.Line, b.Place.Line),
-		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
-		cmp.Compare(a.Object.Kind, b.Object.Kind),
-		cmp.Compare(a.Object.Name, b.Object.Name),
-		cmp.Compare(a.Check, b.Check),
-		cmp.Compare(a.Container, b.Container),
-		cmp.Compare(a.Message, b.Message),
-	)
+func Compare(a, b Finding) int { return compare(&a, &b) }
+
+// compare stops at the first field that differs: cmp.Or would compare
+// every field, and sorting a large scan is mostly these comparisons.
+func compare(a, b *Finding) int {
+	if c := cmp.Compare(a.Place.File, b.Place.File); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Place.Line, b.Place.Line); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object.Namespace, b.Object.Namespace); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object.Kind, b.Object.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object.Name, b.Object.Name); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Check, b.Check); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Container, b.Container); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Message, b.Message)
+}
+
+// IsSorted reports whether fs is in Sort's order.
+func IsSorted(fs []Finding) bool {
+	for i := 1; i < len(fs); i++ {
+		if compare(&fs[i], &fs[i-1]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // AtOrAbove reports whether any non-exempted finding has at least severity min.

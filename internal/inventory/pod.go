@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"sync"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +17,11 @@ type Pod struct {
 	// MetaPath and SpecPath locate Meta and Spec inside the object.
 	MetaPath FieldPath
 	SpecPath FieldPath
+
+	// containers is built once: every check walks the containers, and
+	// building their paths per check cost more than the checks.
+	once       sync.Once
+	containers []Container
 }
 
 // PodOf returns the pod of a workload object, or nil for other objects.
@@ -59,7 +66,13 @@ type Container struct {
 
 // Containers lists init, regular and ephemeral containers, in that order.
 // Ephemeral containers are converted to Container, whose fields they share.
+// The slice is shared by every caller and must not be modified.
 func (p *Pod) Containers() []Container {
+	p.once.Do(func() { p.containers = p.listContainers() })
+	return p.containers
+}
+
+func (p *Pod) listContainers() []Container {
 	out := make([]Container, 0, len(p.Spec.InitContainers)+len(p.Spec.Containers)+len(p.Spec.EphemeralContainers))
 	for i := range p.Spec.InitContainers {
 		out = append(out, Container{Container: &p.Spec.InitContainers[i], Field: "initContainers", Path: p.SpecPath.Key("initContainers").Index(i)})

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,4 +160,32 @@ func FuzzWriteString(f *testing.F) {
 			t.Fatalf("%q: decoded %q, encoding/json gives %q", s, back, wantBack)
 		}
 	})
+}
+
+// A report larger than one round of the parallel encoder comes out whole,
+// in order, with the same fingerprints SARIF uses, duplicates numbered.
+func TestJSONManyFindings(t *testing.T) {
+	base := fixture().Findings
+	rep := &finding.Report{}
+	for i := range 10_007 {
+		f := base[i%len(base)]
+		f.Place.File = fmt.Sprintf("f%05d.yaml", i/3)
+		rep.Findings = append(rep.Findings, f)
+	}
+	finding.Sort(rep.Findings)
+	got := decodeJSON(t, render(t, "json", rep, Options{}))
+	if len(got.Findings) != len(rep.Findings) {
+		t.Fatalf("%d findings written, want %d", len(got.Findings), len(rep.Findings))
+	}
+	fps := fingerprints(rep.Findings)
+	for i, f := range got.Findings {
+		want := rep.Findings[i]
+		if f.Place.File != want.Place.File || f.Check != want.Check || f.Message != want.Message || f.Fingerprint != fps[i] {
+			t.Fatalf("finding %d: got %s %s %q fingerprint %s, want %s %s %q fingerprint %s",
+				i, f.Place.File, f.Check, f.Message, f.Fingerprint, want.Place.File, want.Check, want.Message, fps[i])
+		}
+	}
+	if !strings.Contains(fps[len(fps)-1], ":") {
+		t.Errorf("the same finding in 3,000 files is not numbered: last fingerprint %s", fps[len(fps)-1])
+	}
 }

@@ -13,8 +13,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 )
@@ -104,17 +107,26 @@ type summary struct {
 func newView(rep *finding.Report, opts Options) *view {
 	v := &view{opts: opts, version: cmp.Or(opts.ToolVersion, rep.Version), files: rep.Files, objects: rep.Objects}
 
-	v.findings = make([]finding.Finding, len(rep.Findings))
+	// The view shares the report's findings until one must change: a
+	// scan's findings are tens of megabytes, and usually none changes.
+	v.findings = rep.Findings
+	copied := false
 	// Findings of one file come together, so one cached path saves a
 	// filepath.Rel per finding.
 	var lastFile, lastRel string
-	for i, f := range rep.Findings {
+	for i := range v.findings {
+		f := &v.findings[i]
 		if f.Place.File != lastFile || i == 0 {
 			lastFile, lastRel = f.Place.File, relPath(opts.BaseDir, f.Place.File)
 		}
-		f.Place.File = lastRel
-		f.Severity = clampSeverity(f.Severity)
-		v.findings[i] = f
+		if sev := clampSeverity(f.Severity); (f.Place.File != lastRel || sev != f.Severity) && !copied {
+			v.findings, copied = slices.Clone(v.findings), true
+			f = &v.findings[i]
+		}
+		if copied {
+			f.Place.File = lastRel
+			f.Severity = clampSeverity(f.Severity)
+		}
 		switch {
 		case f.Exempted:
 			v.summary.exempted++
@@ -124,7 +136,10 @@ func newView(rep *finding.Report, opts Options) *view {
 		}
 	}
 	// Relative paths can sort differently from the absolute ones they were.
-	if !slices.IsSortedFunc(v.findings, finding.Compare) {
+	if copied {
+		finding.Sort(v.findings)
+	} else if !finding.IsSorted(v.findings) {
+		v.findings = slices.Clone(v.findings)
 		finding.Sort(v.findings)
 	}
 
@@ -236,23 +251,60 @@ func fingerprintSum(buf *[]byte, f *finding.Finding) [16]byte {
 	return [16]byte(full[:16])
 }
 
-// fingerprints returns the fingerprint of every finding in order. Findings
-// that hash alike (same check, object, container and path) get ":2", ":3"…
-// in order of appearance, so each stays distinct.
+// fingerprints returns the fingerprint of every finding in order.
 func fingerprints(fs []finding.Finding) []string {
+	ids := fingerprintIDs(fs)
 	out := make([]string, len(fs))
-	seen := make(map[[16]byte]int, len(fs))
-	var buf []byte
-	for i := range fs {
-		sum := fingerprintSum(&buf, &fs[i])
-		seen[sum]++
-		fp := hex.EncodeToString(sum[:])
-		if n := seen[sum]; n > 1 {
-			fp = fmt.Sprintf("%s:%d", fp, n)
-		}
-		out[i] = fp
+	for i, id := range ids {
+		out[i] = string(id.append(nil))
 	}
 	return out
+}
+
+// fingerprintID is a finding's fingerprint: its hash, and which finding
+// with that hash it is (1 for the first).
+type fingerprintID struct {
+	sum [16]byte
+	n   int
+}
+
+// append appends the fingerprint as hex; findings that hash alike (same
+// check, object, container and path) get ":2", ":3"… in order of
+// appearance, so each stays distinct.
+func (id fingerprintID) append(b []byte) []byte {
+	b = hex.AppendEncode(b, id.sum[:])
+	if id.n > 1 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(id.n), 10)
+	}
+	return b
+}
+
+// fingerprintIDs returns the fingerprint of every finding in order. The
+// hashes are computed by every CPU, the numbering in order.
+func fingerprintIDs(fs []finding.Finding) []fingerprintID {
+	ids := make([]fingerprintID, len(fs))
+	workers := max(1, runtime.GOMAXPROCS(0))
+	per := (len(fs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for start := 0; start < len(fs); start += per {
+		end := min(start+per, len(fs))
+		wg.Add(1)
+		go func(start, end int) {
+			defer wg.Done()
+			var buf []byte
+			for i := start; i < end; i++ {
+				ids[i].sum = fingerprintSum(&buf, &fs[i])
+			}
+		}(start, end)
+	}
+	wg.Wait()
+	seen := make(map[[16]byte]int, len(fs))
+	for i := range ids {
+		seen[ids[i].sum]++
+		ids[i].n = seen[ids[i].sum]
+	}
+	return ids
 }
 
 // plural writes "1 file" or "3 files".

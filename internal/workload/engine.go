@@ -70,6 +70,7 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 // runObject appends the findings of every check on o to out.
 func runObject(out []finding.Finding, o *inventory.Object, checks []*Check, cfg *Config, pol *policy.Policy) []finding.Finding {
 	t := &Target{Object: o, Pod: inventory.PodOf(o), Config: cfg}
+	first := len(out)
 	subj := policy.Subject{Ref: o.Ref(), Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
 	if t.Pod != nil {
 		subj.Annotations = append(subj.Annotations, t.Pod.Meta.Annotations)
@@ -91,5 +92,8 @@ func runObject(out []finding.Finding, o *inventory.Object, checks []*Check, cfg 
 			out = append(out, f)
 		}
 	}
+	// Sorted per object, the findings of objects read in order are
+	// usually sorted as a whole, which finding.Sort then only verifies.
+	finding.Sort(out[first:])
 	return out
 }
