@@ -102,6 +102,27 @@ func (p *Positions) seal() {
 	p.e = out
 }
 
+// sealCopy seals p into a new slice of exactly its size, leaving the
+// entries it was built in to be reused.
+func (p *Positions) sealCopy() {
+	slices.SortStableFunc(p.e, func(a, b posEntry) int { return cmp.Compare(a.h, b.h) })
+	n := 0
+	for i, e := range p.e {
+		if i+1 < len(p.e) && p.e[i+1].h == e.h {
+			continue // a later set of the same path wins
+		}
+		n++
+	}
+	out := make([]posEntry, 0, n)
+	for i, e := range p.e {
+		if i+1 < len(p.e) && p.e[i+1].h == e.h {
+			continue
+		}
+		out = append(out, e)
+	}
+	p.e = out
+}
+
 // Lookup returns the position of exactly this path.
 func (p *Positions) Lookup(path string) (Pos, bool) {
 	if p == nil {

@@ -79,20 +79,35 @@ func fingerprint(v string) string {
 
 // tokenFormats are shapes of credentials that are secret whatever the
 // variable is called, each with what to call it in a message.
+//
+// Each names the literals one of which every match contains: a value
+// without any is not matched against the expression, which would cost a
+// sixth of a scan (TestTokenHintsAreExact checks the literals).
 var tokenFormats = []struct {
-	what string
-	re   *regexp.Regexp
+	what  string
+	hints []string
+	re    *regexp.Regexp
 }{
-	{"a private key", regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`)},
-	{"an AWS access key ID", regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b`)},
-	{"a GitHub token", regexp.MustCompile(`\b(?:gh[pousr]_[0-9A-Za-z]{36,}|github_pat_[0-9A-Za-z_]{60,})\b`)},
-	{"a GitLab token", regexp.MustCompile(`\bglpat-[0-9A-Za-z_-]{20,}`)},
-	{"a Slack token", regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z-]{10,}`)},
-	{"a Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
-	{"a Stripe key", regexp.MustCompile(`\b[rs]k_live_[0-9A-Za-z]{20,}\b`)},
-	{"an npm token", regexp.MustCompile(`\bnpm_[0-9A-Za-z]{36}\b`)},
-	{"a JSON Web Token", regexp.MustCompile(`\beyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}`)},
-	{"a URL with a password", regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`)},
+	{"a private key", []string{"PRIVATE KEY"}, regexp.MustCompile(`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----`)},
+	{"an AWS access key ID", []string{"AKIA", "ASIA", "ABIA", "ACCA"}, regexp.MustCompile(`\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b`)},
+	{"a GitHub token", []string{"gh", "github_pat_"}, regexp.MustCompile(`\b(?:gh[pousr]_[0-9A-Za-z]{36,}|github_pat_[0-9A-Za-z_]{60,})\b`)},
+	{"a GitLab token", []string{"glpat-"}, regexp.MustCompile(`\bglpat-[0-9A-Za-z_-]{20,}`)},
+	{"a Slack token", []string{"xox"}, regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z-]{10,}`)},
+	{"a Google API key", []string{"AIza"}, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"a Stripe key", []string{"k_live_"}, regexp.MustCompile(`\b[rs]k_live_[0-9A-Za-z]{20,}\b`)},
+	{"an npm token", []string{"npm_"}, regexp.MustCompile(`\bnpm_[0-9A-Za-z]{36}\b`)},
+	{"a JSON Web Token", []string{"eyJ"}, regexp.MustCompile(`\beyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}`)},
+	{"a URL with a password", []string{"://"}, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:[^/\s@]+@`)},
+}
+
+// containsAny reports whether s contains one of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // notValueParts are last words of a variable name that describe a secret
@@ -119,6 +134,9 @@ var (
 	// envReference is a Kubernetes $(VAR) reference, expanded from other
 	// variables, or a template placeholder left for another tool.
 	envReference = regexp.MustCompile(`\$\([A-Za-z_][A-Za-z0-9_.-]*\)|\$\{[^}]+\}|\{\{.*\}\}|^<[^>]+>$`)
+	// referenceHints are in every envReference match but one that starts
+	// the value with "<".
+	referenceHints = []string{"$(", "${", "{{"}
 	// numberValue is a setting (a count, a duration such as 30s); longer
 	// runs of digits may be PINs or numeric passwords.
 	numberValue = regexp.MustCompile(`^(?:[0-9]{1,4}|[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h|d))$`)
@@ -130,9 +148,12 @@ var (
 func literalSecret(name, value string) string {
 	// References are expanded from elsewhere: "postgres://app:$(DB_PASS)@db"
 	// holds no password itself.
-	bare := envReference.ReplaceAllString(value, "")
+	bare := value
+	if containsAny(value, referenceHints) || strings.HasPrefix(value, "<") {
+		bare = envReference.ReplaceAllString(value, "")
+	}
 	for _, f := range tokenFormats {
-		if f.re.MatchString(bare) {
+		if containsAny(bare, f.hints) && f.re.MatchString(bare) {
 			return f.what
 		}
 	}
