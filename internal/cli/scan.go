@@ -212,7 +212,7 @@ func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *poli
 	// sorting again moved every finding many times.
 	finding.Sort(res.Findings)
 	finding.Sort(rep.Findings)
-	rep.Findings = finding.Merge(rep.Findings, res.Findings)
+	rep.Findings = finding.MergeInto(rep.Findings, res.Findings)
 	return res
 }
 

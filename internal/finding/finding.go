@@ -166,6 +166,28 @@ func Merge(a, b []Finding) []Finding {
 	return append(out, b...)
 }
 
+// MergeInto is Merge, done in a's spare capacity when it has room for b,
+// so that adding a few findings to a large sorted list moves it only once.
+// b must not share memory with a.
+func MergeInto(a, b []Finding) []Finding {
+	n := len(a) + len(b)
+	if cap(a) < n {
+		return Merge(a, b)
+	}
+	out := a[:n]
+	i, j := len(a)-1, len(b)-1
+	for k := n - 1; j >= 0; k-- {
+		if i >= 0 && compare(&a[i], &b[j]) > 0 {
+			out[k] = a[i]
+			i--
+		} else {
+			out[k] = b[j]
+			j--
+		}
+	}
+	return out
+}
+
 // Compare orders two findings the way Sort does.
 func Compare(a, b Finding) int { return compare(&a, &b) }
 

@@ -56,5 +56,12 @@ func TestMergeMatchesAppendAndSort(t *testing.T) {
 		if !slices.EqualFunc(got, want, func(x, y Finding) bool { return x.Remediation == y.Remediation }) {
 			t.Fatalf("seed %d, sizes %v: Merge differs from append and stable sort", seed, sizes)
 		}
+		for _, spare := range []int{0, len(b) - 1, len(b), len(b) + 5} {
+			dst := append(make([]Finding, 0, len(a)+max(spare, 0)), a...)
+			got := MergeInto(dst, b)
+			if !slices.EqualFunc(got, want, func(x, y Finding) bool { return x.Remediation == y.Remediation }) {
+				t.Fatalf("seed %d, sizes %v, spare %d: MergeInto differs from append and stable sort", seed, sizes, spare)
+			}
+		}
 	}
 }

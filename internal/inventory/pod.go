@@ -30,30 +30,32 @@ func PodOf(o *Object) *Pod {
 	case *corev1.Pod:
 		return &Pod{Meta: &t.ObjectMeta, Spec: &t.Spec, MetaPath: "metadata", SpecPath: "spec"}
 	case *corev1.PodTemplate:
-		return template(&t.Template, "template")
+		return template(&t.Template, "template.metadata", "template.spec")
 	case *corev1.ReplicationController:
 		if t.Spec.Template == nil {
 			return nil
 		}
-		return template(t.Spec.Template, "spec.template")
+		return template(t.Spec.Template, "spec.template.metadata", "spec.template.spec")
 	case *appsv1.Deployment:
-		return template(&t.Spec.Template, "spec.template")
+		return template(&t.Spec.Template, "spec.template.metadata", "spec.template.spec")
 	case *appsv1.StatefulSet:
-		return template(&t.Spec.Template, "spec.template")
+		return template(&t.Spec.Template, "spec.template.metadata", "spec.template.spec")
 	case *appsv1.DaemonSet:
-		return template(&t.Spec.Template, "spec.template")
+		return template(&t.Spec.Template, "spec.template.metadata", "spec.template.spec")
 	case *appsv1.ReplicaSet:
-		return template(&t.Spec.Template, "spec.template")
+		return template(&t.Spec.Template, "spec.template.metadata", "spec.template.spec")
 	case *batchv1.Job:
-		return template(&t.Spec.Template, "spec.template")
+		return template(&t.Spec.Template, "spec.template.metadata", "spec.template.spec")
 	case *batchv1.CronJob:
-		return template(&t.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template")
+		return template(&t.Spec.JobTemplate.Spec.Template, "spec.jobTemplate.spec.template.metadata", "spec.jobTemplate.spec.template.spec")
 	}
 	return nil
 }
 
-func template(t *corev1.PodTemplateSpec, path FieldPath) *Pod {
-	return &Pod{Meta: &t.ObjectMeta, Spec: &t.Spec, MetaPath: path.Key("metadata"), SpecPath: path.Key("spec")}
+// template makes the Pod of a pod template; the paths are constants, as
+// PodOf runs for every object in every analyzer.
+func template(t *corev1.PodTemplateSpec, metaPath, specPath FieldPath) *Pod {
+	return &Pod{Meta: &t.ObjectMeta, Spec: &t.Spec, MetaPath: metaPath, SpecPath: specPath}
 }
 
 // Container is one container of a pod with where it stands.

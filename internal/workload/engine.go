@@ -57,7 +57,9 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 			n += len(b)
 		}
 	}
-	out := make([]finding.Finding, 0, n)
+	// Spare room lets the caller merge the cluster checks' findings, which
+	// are usually few, in place (finding.MergeInto).
+	out := make([]finding.Finding, 0, n+n/64+16)
 	for _, blocks := range per {
 		for _, b := range blocks {
 			out = append(out, b...)
