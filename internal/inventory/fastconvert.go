@@ -28,7 +28,7 @@ func toTyped(raw map[string]any, typed kruntime.Object) error {
 		}
 		v.Elem().SetZero()
 	}
-	return kruntime.DefaultUnstructuredConverter.FromUnstructured(raw, typed)
+	return kruntime.DefaultUnstructuredConverter.FromUnstructured(plain(raw).(map[string]any), typed)
 }
 
 // A convPlan converts a plain value into memory of one Go type, which must
@@ -155,24 +155,36 @@ func makeConv(t reflect.Type, building map[reflect.Type]*convPlan) func(any, uns
 		}
 		if t == stringMapType {
 			return func(src any, dst unsafe.Pointer) bool {
-				m, ok := src.(map[string]any)
-				if !ok {
-					return false
-				}
-				if m == nil {
-					return true
-				}
-				out := make(map[string]string, len(m))
-				for k, v := range m {
+				put := func(out map[string]string, k string, v any) bool {
 					if v == nil {
 						out[k] = ""
-						continue
+						return true
 					}
 					s, ok := v.(string)
-					if !ok {
-						return false
-					}
 					out[k] = s
+					return ok
+				}
+				var out map[string]string
+				switch m := src.(type) {
+				case *fastMap:
+					out = make(map[string]string, len(m.kv))
+					for _, e := range m.kv {
+						if !put(out, e.k, e.v) {
+							return false
+						}
+					}
+				case map[string]any:
+					if m == nil {
+						return true
+					}
+					out = make(map[string]string, len(m))
+					for k, v := range m {
+						if !put(out, k, v) {
+							return false
+						}
+					}
+				default:
+					return false
 				}
 				*(*map[string]string)(dst) = out
 				return true
@@ -181,20 +193,35 @@ func makeConv(t reflect.Type, building map[reflect.Type]*convPlan) func(any, uns
 		key, elem := t.Key(), t.Elem()
 		ep := buildPlan(elem, building)
 		return func(src any, dst unsafe.Pointer) bool {
-			m, ok := src.(map[string]any)
-			if !ok {
-				return false
-			}
-			if m == nil {
-				return true
-			}
-			out := reflect.MakeMapWithSize(t, len(m))
-			for k, v := range m {
+			var out reflect.Value
+			put := func(k string, v any) bool {
 				ev := reflect.New(elem)
 				if v != nil && !ep.conv(v, ev.UnsafePointer()) {
 					return false
 				}
 				out.SetMapIndex(reflect.ValueOf(k).Convert(key), ev.Elem())
+				return true
+			}
+			switch m := src.(type) {
+			case *fastMap:
+				out = reflect.MakeMapWithSize(t, len(m.kv))
+				for _, e := range m.kv {
+					if !put(e.k, e.v) {
+						return false
+					}
+				}
+			case map[string]any:
+				if m == nil {
+					return true
+				}
+				out = reflect.MakeMapWithSize(t, len(m))
+				for k, v := range m {
+					if !put(k, v) {
+						return false
+					}
+				}
+			default:
+				return false
 			}
 			reflect.NewAt(t, dst).Elem().Set(out)
 			return true
@@ -204,7 +231,7 @@ func makeConv(t reflect.Type, building map[reflect.Type]*convPlan) func(any, uns
 			return never
 		}
 		return func(src any, dst unsafe.Pointer) bool {
-			*(*any)(dst) = src
+			*(*any)(dst) = plain(src)
 			return true
 		}
 	case reflect.Struct:
@@ -212,20 +239,33 @@ func makeConv(t reflect.Type, building map[reflect.Type]*convPlan) func(any, uns
 		if !ok {
 			return never
 		}
-		return func(src any, dst unsafe.Pointer) bool {
-			m, ok := src.(map[string]any)
-			if !ok {
-				return false
+		set := func(dst unsafe.Pointer, k string, v any) bool {
+			if v == nil {
+				return true
 			}
-			for k, v := range m {
-				if v == nil {
-					continue
+			for _, f := range fields[k] {
+				if !f.plan.conv(v, unsafe.Add(dst, f.offset)) {
+					return false
 				}
-				for _, f := range fields[k] {
-					if !f.plan.conv(v, unsafe.Add(dst, f.offset)) {
+			}
+			return true
+		}
+		return func(src any, dst unsafe.Pointer) bool {
+			switch m := src.(type) {
+			case *fastMap:
+				for _, e := range m.kv {
+					if !set(dst, e.k, e.v) {
 						return false
 					}
 				}
+			case map[string]any:
+				for k, v := range m {
+					if !set(dst, k, v) {
+						return false
+					}
+				}
+			default:
+				return false
 			}
 			return true
 		}
@@ -348,7 +388,7 @@ func floatConv(t reflect.Type, v float64, dst unsafe.Pointer) bool {
 func customConv(t reflect.Type) func(any, unsafe.Pointer) bool {
 	entry := value.TypeReflectEntryOf(t)
 	generic := func(src any, dst unsafe.Pointer) bool {
-		return entry.FromUnstructured(reflect.ValueOf(src), reflect.NewAt(t, dst).Elem()) == nil
+		return entry.FromUnstructured(reflect.ValueOf(plain(src)), reflect.NewAt(t, dst).Elem()) == nil
 	}
 	if t != quantityType {
 		return func(src any, dst unsafe.Pointer) bool {

@@ -49,7 +49,7 @@ func compareConverters(t *testing.T, raw map[string]any) int {
 					t.Fatalf("%v: fast plan succeeded, FromUnstructured panicked: %v\ninput %#v", typ, r, raw)
 				}
 			}()
-			err = kruntime.DefaultUnstructuredConverter.FromUnstructured(raw, ref.Interface())
+			err = kruntime.DefaultUnstructuredConverter.FromUnstructured(plainCopy(raw).(map[string]any), ref.Interface())
 		}()
 		if err != nil {
 			t.Fatalf("%v: fast plan succeeded, FromUnstructured failed: %v\ninput %#v", typ, err, raw)

@@ -3,6 +3,7 @@ package inventory
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -34,6 +35,90 @@ type fastDecoder struct {
 	// per document, then trimming it, was a fifth of what loading
 	// allocated).
 	scratch []posEntry
+	// entries holds the entries of the mappings being read, innermost
+	// last; each mapping then gets one slice of exactly its size.
+	entries []fastKV
+}
+
+// fastMap is a block mapping as the fast decoder reads it: its entries in
+// order, without duplicate keys. It stands in for map[string]any below a
+// document's root, because a Go map per mapping was two fifths of what
+// loading allocated; the typed conversion reads it directly, and plain
+// turns it into map[string]any where plain values are needed.
+type fastMap struct {
+	kv []fastKV
+}
+
+type fastKV struct {
+	k string
+	v any
+}
+
+// get returns the value of key k, if present.
+func (m *fastMap) get(k string) (any, bool) {
+	for _, e := range m.kv {
+		if e.k == k {
+			return e.v, true
+		}
+	}
+	return nil, false
+}
+
+// plain returns v with every fastMap in it turned into map[string]any, as
+// the YAML decoder would have returned it. Maps and slices are changed in
+// place: the fast decoder's values are not shared.
+func plain(v any) any {
+	switch v := v.(type) {
+	case *fastMap:
+		m := make(map[string]any, len(v.kv))
+		for _, e := range v.kv {
+			m[e.k] = plain(e.v)
+		}
+		return m
+	case map[string]any:
+		for k, x := range v {
+			switch x.(type) {
+			case *fastMap, map[string]any, []any:
+				v[k] = plain(x)
+			}
+		}
+	case []any:
+		for i, x := range v {
+			switch x.(type) {
+			case *fastMap, map[string]any, []any:
+				v[i] = plain(x)
+			}
+		}
+	}
+	return v
+}
+
+// field returns the value of key k in the mapping v, or nil.
+func field(v any, k string) any {
+	switch m := v.(type) {
+	case map[string]any:
+		return m[k]
+	case *fastMap:
+		x, _ := m.get(k)
+		return x
+	}
+	return nil
+}
+
+// rootMap returns v as a plain mapping at its top level (values below stay
+// as they are), or false when v is not a mapping.
+func rootMap(v any) (map[string]any, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		return v, true
+	case *fastMap:
+		m := make(map[string]any, len(v.kv))
+		for _, e := range v.kv {
+			m[e.k] = e.v
+		}
+		return m, true
+	}
+	return nil, false
 }
 
 func newFastDecoder() *fastDecoder {
@@ -280,7 +365,9 @@ func (p *fastParser) document() (map[string]any, error) {
 		if _, ok := p.keyEnd(p.i); !ok {
 			return nil, errFallback // not a mapping, or not one we know
 		}
-		m, err = p.blockMapping(ind, fnvOffset, true, 0)
+		var v any
+		v, err = p.blockMapping(ind, fnvOffset, true, 0)
+		m, _ = v.(map[string]any)
 	}
 	if err != nil {
 		return nil, err
@@ -383,8 +470,10 @@ func trimSpaces(b []byte) []byte {
 
 // blockMapping reads a block mapping whose first key is at the cursor, at
 // 0-based column ind, leaving the cursor on the first content line after it.
-func (p *fastParser) blockMapping(ind int, h uint64, root bool, depth int) (map[string]any, error) {
-	m := make(map[string]any)
+func (p *fastParser) blockMapping(ind int, h uint64, root bool, depth int) (any, error) {
+	base := len(p.d.entries)
+	defer func() { p.d.entries = p.d.entries[:base] }()
+	var seen map[string]int // keys of a long mapping, for findKey
 	for {
 		key, line, col, err := p.key()
 		if err != nil {
@@ -396,21 +485,60 @@ func (p *fastParser) blockMapping(ind int, h uint64, root bool, depth int) (map[
 		if err != nil {
 			return nil, err
 		}
-		m[key] = v
+		// A repeated key keeps its last value, as with a map.
+		if j := p.findKey(base, key, &seen); j >= 0 {
+			p.d.entries[j].v = v
+		} else {
+			p.d.entries = append(p.d.entries, fastKV{key, v})
+		}
 		ok, err := p.seekContent()
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if ok {
+			switch c := p.i - p.ls; {
+			case c > ind:
+				return nil, errFallback
+			case c == ind:
+				continue
+			}
+		}
+		kv := p.d.entries[base:]
+		if root {
+			m := make(map[string]any, len(kv))
+			for _, e := range kv {
+				m[e.k] = e.v
+			}
 			return m, nil
 		}
-		switch c := p.i - p.ls; {
-		case c < ind:
-			return m, nil
-		case c > ind:
-			return nil, errFallback
+		return &fastMap{kv: slices.Clone(kv)}, nil
+	}
+}
+
+// findKey returns the index in p.d.entries of key among the entries of the
+// mapping starting at base, or -1, noting key as the next entry's; a long
+// mapping indexes its keys in *seen.
+func (p *fastParser) findKey(base int, key string, seen *map[string]int) int {
+	kv := p.d.entries[base:]
+	if *seen == nil && len(kv) >= 16 {
+		*seen = make(map[string]int, 2*len(kv))
+		for i, e := range kv {
+			(*seen)[e.k] = base + i
 		}
 	}
+	if *seen != nil {
+		if j, ok := (*seen)[key]; ok {
+			return j
+		}
+		(*seen)[key] = len(p.d.entries)
+		return -1
+	}
+	for i, e := range kv {
+		if e.k == key {
+			return base + i
+		}
+	}
+	return -1
 }
 
 // mapValue reads the value after "key:" in a block mapping at column ind.

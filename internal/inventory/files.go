@@ -344,7 +344,7 @@ func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []findin
 		var objs []*Object
 		var notes []finding.Note
 		for i, it := range items {
-			m, ok := it.(map[string]any)
+			m, ok := rootMap(it)
 			item := src
 			item.Prefix = src.Prefix.Key("items").Index(i)
 			if !ok {
@@ -358,14 +358,19 @@ func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []findin
 		return objs, notes
 	}
 	o := &Object{APIVersion: apiVersion, Kind: kind, Raw: raw, Source: src}
-	if md, ok := raw["metadata"].(map[string]any); ok {
-		o.Name, _ = md["name"].(string)
-		o.Namespace, _ = md["namespace"].(string)
-	}
 	typed := newTyped(apiVersion, kind)
-	if md, ok := raw["metadata"].(map[string]any); ok && typed == nil {
-		o.Labels = stringMap(md["labels"])
-		o.Annotations = stringMap(md["annotations"])
+	if typed == nil {
+		// Kept as plain values: the fast decoder's mappings become maps.
+		raw = plain(raw).(map[string]any)
+		o.Raw = raw
+	}
+	if md := raw["metadata"]; md != nil {
+		o.Name, _ = field(md, "name").(string)
+		o.Namespace, _ = field(md, "namespace").(string)
+		if typed == nil {
+			o.Labels = stringMap(field(md, "labels"))
+			o.Annotations = stringMap(field(md, "annotations"))
+		}
 	}
 	if typed != nil {
 		if err := toTyped(raw, typed); err != nil {
@@ -388,7 +393,7 @@ func objectsFrom(raw map[string]any, src Source, depth int) ([]*Object, []findin
 // unstructured converter's errors name no field, so the JSON decoder is
 // asked again for the field, whose line is then looked up.
 func typeError(raw map[string]any, typed kruntime.Object, src Source, convErr error) (int, string) {
-	data, err := json.Marshal(raw)
+	data, err := json.Marshal(plain(raw))
 	if err != nil {
 		return firstLine(src), convErr.Error()
 	}
