@@ -163,3 +163,28 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkMatcher measures the rule engine alone on text files (code
+// and YAML), without reading files or skipping binaries.
+func BenchmarkMatcher(b *testing.B) {
+	m := newTestMatcher(b)
+	r := rand.New(rand.NewPCG(42, 7))
+	var files [][]byte
+	var n int64
+	for n < 16<<20 {
+		for _, f := range [][]byte{sourceFile(r, 8<<10+r.IntN(48<<10)), yamlFile(r, 4<<10+r.IntN(16<<10))} {
+			files = append(files, f)
+			n += int64(len(f))
+		}
+	}
+	b.SetBytes(n)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for range b.N {
+		for _, f := range files {
+			m.find(context.Background(), "app/x.go", f, nil)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N)/(float64(n)/(1<<20)), "cpu-ms/MB")
+}

@@ -3,6 +3,7 @@ package secrets
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -67,6 +68,28 @@ func FuzzImageTarball(f *testing.F) {
 		}
 		if !found {
 			t.Fatalf("the good file was not scanned next to a bad image: %+v", res)
+		}
+	})
+}
+
+// FuzzMatcherAgreesWithGitleaks: on any content and path, the matcher
+// reports what gitleaks' own Detector reports.
+func FuzzMatcherAgreesWithGitleaks(f *testing.F) {
+	m, ref := newTestMatcher(f), gitleaksReference(f)
+	g := newSampleGen(f)
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 40 {
+		// one line of a rule's own shape, with some context
+		mr := g.rules[r.IntN(len(g.rules))]
+		f.Add([]byte(codeLines[r.IntN(len(codeLines))]+"\n"+fillers[r.IntN(len(fillers))]+g.sample(r, mr)+"\n"), "x.go")
+	}
+	f.Add([]byte("password = \"\u017fecret-value-1234567890\"\nkey: x\n"), "a.go")
+	f.Fuzz(func(t *testing.T, content []byte, path string) {
+		if len(content) > 4096 {
+			return // gitleaks' cost grows fast with size; short inputs explore more
+		}
+		if diff := differ(m, ref, path, content); diff != "" {
+			t.Fatalf("path %q:%s", path, diff)
 		}
 	})
 }

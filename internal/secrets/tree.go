@@ -204,11 +204,67 @@ func (s *Scanner) scanFile(ctx context.Context, c *collector, p string, opts Tre
 		}
 		return
 	}
-	if _, err := readAllLimit(f, opts.Limits.MaxFileBytes, buf); err != nil {
+	binary, err := readText(f, opts.Limits.MaxFileBytes, buf)
+	if err != nil {
 		c.note(finding.NoteError, p, "cannot read: %v", unwrapPath(err))
 		return
 	}
+	if binary {
+		if err := s.skipBinary(c, p, key, f, buf, info.Size()); err != nil {
+			c.note(finding.NoteError, p, "cannot read: %v", unwrapPath(err))
+		}
+		return
+	}
 	s.scanContent(ctx, c, Fragment{Path: p, Key: key, Content: buf.Bytes()})
+}
+
+// binaryHead is how many leading bytes decide whether content is binary:
+// a NUL byte among them makes it so, as git decides (see isBinary).
+const binaryHead = 8000
+
+// readText reads r whole into buf (at most max bytes, which the caller
+// checked), unless its first binaryHead bytes hold a NUL byte: then only
+// those are read and binary is true. Binary files, most of a tree's bytes
+// in many repositories, then cost one small read instead of a whole one.
+func readText(r io.Reader, max int64, buf *bytes.Buffer) (binary bool, err error) {
+	buf.Reset()
+	n, err := io.Copy(buf, io.LimitReader(r, min(binaryHead, max)))
+	if err != nil {
+		return false, err
+	}
+	if isBinary(buf.Bytes()) {
+		return true, nil
+	}
+	if n < min(binaryHead, max) {
+		return false, nil
+	}
+	_, err = io.Copy(buf, io.LimitReader(r, max-n))
+	return false, err
+}
+
+// skipBinary accounts for a binary file of size bytes whose head is in
+// buf, reading the rest only when a path-only rule (a key store by its
+// name) reports it, to fingerprint the whole content.
+func (s *Scanner) skipBinary(c *collector, p, key string, rest io.Reader, buf *bytes.Buffer, size int64) error {
+	c.add(nil, 1, size)
+	if !s.hasPathRule(p) {
+		return nil
+	}
+	if _, err := io.Copy(buf, rest); err != nil {
+		return err
+	}
+	s.pathRuleOnly(c, p, key, buf.Bytes())
+	return nil
+}
+
+// hasPathRule reports whether a path-only rule matches p.
+func (s *Scanner) hasPathRule(p string) bool {
+	for _, r := range s.rules {
+		if r.Regex == nil && r.Path != nil && r.Path.MatchString(filepath.ToSlash(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanContent scans one text fragment; binary content is checked against
@@ -226,7 +282,7 @@ func (s *Scanner) scanContent(ctx context.Context, c *collector, f Fragment) {
 // (gitleaks' path-only rules such as pkcs12-file); it reports whether one
 // matched. The fingerprint is of the content when known.
 func (s *Scanner) pathRuleOnly(c *collector, p, key string, content []byte) bool {
-	for _, r := range s.det.Config.Rules {
+	for _, r := range s.rules {
 		if r.Regex != nil || r.Path == nil || !r.Path.MatchString(filepath.ToSlash(p)) {
 			continue
 		}
@@ -276,8 +332,12 @@ func (s *Scanner) scanArchive(ctx context.Context, c *collector, r io.Reader, di
 			}
 			return nil
 		}
-		if _, err := readAllLimit(m.Body, lim.MaxFileBytes, buf); err != nil {
+		binary, err := readText(m.Body, lim.MaxFileBytes, buf)
+		if err != nil {
 			return err
+		}
+		if binary {
+			return s.skipBinary(c, p, k, m.Body, buf, m.Size)
 		}
 		s.scanContent(ctx, c, Fragment{Path: p, Key: k, Content: buf.Bytes()})
 		return nil
