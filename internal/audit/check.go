@@ -48,6 +48,29 @@ type Check struct {
 	// Message; Run (the engine) fills in the check's ID, title,
 	// remediation and controls.
 	Run func(inv *inventory.Inventory, cfg *Config) []finding.Finding
+	// Assess is Run for a check that may be unable to decide for some
+	// objects (a node whose kubelet could not be asked, a control-plane
+	// component with no mirror Pod): it returns findings and what it could
+	// not assess, for which object and why. A check sets Run or Assess,
+	// never both.
+	Assess func(inv *inventory.Inventory, cfg *Config) Assessment
+}
+
+// Assessment is what a check with Assess found: its findings (as Run
+// returns them) and what it could not decide.
+type Assessment struct {
+	Findings    []finding.Finding
+	NotAssessed []Unassessed
+}
+
+// Unassessed is one thing a check could not decide: for one object, or for
+// the whole check when Object is zero.
+type Unassessed struct {
+	Object finding.ObjectRef
+	// Resource is what could not be read, as in NotAssessedCheck (e.g.
+	// "nodes/proxy"); may be empty.
+	Resource string
+	Reason   string
 }
 
 // Config is what checks read from the policy. The zero value of each field
@@ -181,8 +204,8 @@ func Validate(cs []*Check) error {
 				errs = append(errs, fmt.Sprintf("%q: malformed resource %q in Needs", c.ID, r))
 			}
 		}
-		if c.Run == nil {
-			errs = append(errs, fmt.Sprintf("%q: no Run function", c.ID))
+		if (c.Run == nil) == (c.Assess == nil) {
+			errs = append(errs, fmt.Sprintf("%q: set exactly one of Run and Assess", c.ID))
 		}
 	}
 	if len(errs) > 0 {

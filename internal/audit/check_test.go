@@ -51,6 +51,7 @@ func TestValidateRejectsBadMetadata(t *testing.T) {
 		"malformed resource":  func(c *Check) { c.Needs = []string{"Secrets"} },
 		"bad severity":        func(c *Check) { c.Severity = finding.Critical + 1 },
 		"no run":              func(c *Check) { c.Run = nil },
+		"run and assess":      func(c *Check) { c.Assess = func(*inventory.Inventory, *Config) Assessment { return Assessment{} } },
 		"section from 4.3.2x": func(c *Check) { c.Controls = []string{"NIST-800-190:4.3.25"} },
 	}
 	for name, mutate := range tests {
@@ -127,7 +128,7 @@ func runCases(t *testing.T, id string, cases []auditCase) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			inv := testInventory(t, tc.manifest, tc.cluster)
-			fs := runCheck(c, inv, tc.config.withDefaults(inv))
+			fs, _ := runCheck(c, inv, tc.config.withDefaults(inv))
 			finding.Sort(fs)
 			var got, msgs []string
 			for _, f := range fs {

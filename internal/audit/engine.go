@@ -15,17 +15,23 @@ type Result struct {
 	// Findings are sorted with finding.Sort.
 	Findings []finding.Finding
 	// NotAssessed lists the checks that were not run because something
-	// they read could not be read, in check ID order.
+	// they read could not be read, and what checks that ran could not
+	// decide (for one object, or as a whole), in check ID order.
 	NotAssessed []NotAssessedCheck
 	// Sections are the five NIST SP 800-190 orchestrator countermeasures,
 	// in document order, as the audit checks alone leave them.
 	Sections []SectionStatus
 }
 
-// NotAssessedCheck is a check that was not run, and why.
+// NotAssessedCheck is a check that was not run, or not decided for one
+// object, and why.
 type NotAssessedCheck struct {
 	CheckID string
+	// Object is what the check could not decide for; zero when the check
+	// as a whole was not assessed.
+	Object finding.ObjectRef
 	// Resource is what could not be read; several are joined with ", ".
+	// It may be empty when the reason says it all.
 	Resource string
 	Reason   string
 }
@@ -49,6 +55,11 @@ type SectionStatus struct {
 	Checks int
 	// Failed counts the checks with a non-info, non-exempted finding.
 	Failed int
+	// NotAssessed counts the checks that did not fail and were not
+	// assessed, as a whole or for some object.
+	NotAssessed int
+	// Passed counts the other checks: Checks - Failed - NotAssessed.
+	Passed int
 	// Findings counts the section's non-exempted findings.
 	Findings int
 }
@@ -97,6 +108,7 @@ func Run(inv *inventory.Inventory, cfg *Config) Result {
 func RunChecks(inv *inventory.Inventory, cfg *Config, checks []*Check) Result {
 	cfg = cfg.withDefaults(inv)
 	per := make([][]finding.Finding, len(checks))
+	partial := make([][]NotAssessedCheck, len(checks))
 	var notAssessed []NotAssessedCheck
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -109,10 +121,16 @@ func RunChecks(inv *inventory.Inventory, cfg *Config, checks []*Check) Result {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			per[i] = runCheck(c, inv, cfg)
+			per[i], partial[i] = runCheck(c, inv, cfg)
 		}()
 	}
 	wg.Wait()
+	for _, p := range partial {
+		notAssessed = append(notAssessed, p...)
+	}
+	// Checks not run come first in check order; keep the list in check
+	// ID order with the entries of one check together.
+	slices.SortStableFunc(notAssessed, func(a, b NotAssessedCheck) int { return strings.Compare(a.CheckID, b.CheckID) })
 	var fs []finding.Finding
 	for _, p := range per {
 		fs = append(fs, p...)
@@ -126,15 +144,26 @@ func RunChecks(inv *inventory.Inventory, cfg *Config, checks []*Check) Result {
 }
 
 // runCheck runs one check and fills in its metadata on each finding.
-func runCheck(c *Check, inv *inventory.Inventory, cfg *Config) []finding.Finding {
-	fs := c.Run(inv, cfg)
+func runCheck(c *Check, inv *inventory.Inventory, cfg *Config) ([]finding.Finding, []NotAssessedCheck) {
+	var fs []finding.Finding
+	var na []NotAssessedCheck
+	if c.Assess != nil {
+		a := c.Assess(inv, cfg)
+		fs = a.Findings
+		for _, u := range a.NotAssessed {
+			na = append(na, NotAssessedCheck{CheckID: c.ID, Object: u.Object, Resource: u.Resource, Reason: u.Reason})
+		}
+		slices.SortStableFunc(na, func(a, b NotAssessedCheck) int { return strings.Compare(a.Object.String(), b.Object.String()) })
+	} else {
+		fs = c.Run(inv, cfg)
+	}
 	for i := range fs {
 		fs[i].Check = c.ID
 		fs[i].Title = c.Title
 		fs[i].Remediation = c.Remediation
 		fs[i].Controls = c.Controls
 	}
-	return fs
+	return fs, na
 }
 
 // unassessed reports whether c cannot run on inv, and why.
@@ -200,8 +229,8 @@ type CheckSection struct {
 //
 // A section fails when any of its checks has a non-info, non-exempted
 // finding; otherwise it is not assessed when any of its checks was not
-// assessed (a section is never reported as passing on partial evidence),
-// and passes when none was.
+// assessed, as a whole or for one object (a section is never reported as
+// passing on partial evidence), and passes when none was.
 func Summarize(findings []finding.Finding, notAssessed []NotAssessedCheck, extra ...CheckSection) []SectionStatus {
 	type acc struct {
 		checks, failed, skipped map[string]bool
@@ -253,6 +282,12 @@ func Summarize(findings []finding.Finding, notAssessed []NotAssessedCheck, extra
 	for _, s := range sectionOrder {
 		a := secs[s]
 		st := SectionStatus{Section: s, Title: sectionTitles[s], Status: StatusPass, Checks: len(a.checks), Failed: len(a.failed), Findings: a.findings}
+		for id := range a.skipped {
+			if !a.failed[id] {
+				st.NotAssessed++
+			}
+		}
+		st.Passed = st.Checks - st.Failed - st.NotAssessed
 		switch {
 		case st.Failed > 0:
 			st.Status = StatusFail

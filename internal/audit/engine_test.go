@@ -282,3 +282,59 @@ func TestSummarize(t *testing.T) {
 		})
 	}
 }
+
+// A check with Assess reports what it could not decide, per object or as a
+// whole; the engine carries the entries with the check's ID, and the
+// section counts the check as not assessed unless it also failed.
+func TestAssessNotAssessed(t *testing.T) {
+	node := func(name string) finding.ObjectRef {
+		return finding.ObjectRef{APIVersion: "v1", Kind: "Node", Name: name}
+	}
+	partial := &Check{ID: "x-partial", Section: "4.3.5", Severity: finding.High, Needs: []string{"nodes"},
+		Assess: func(*inventory.Inventory, *Config) Assessment {
+			return Assessment{NotAssessed: []Unassessed{
+				{Object: node("n2"), Resource: "nodes/proxy", Reason: "no answer within 5s"},
+				{Object: node("n1"), Reason: "forbidden"},
+			}}
+		}}
+	failing := &Check{ID: "x-failing", Section: "4.3.5", Severity: finding.High, Needs: []string{"nodes"},
+		Assess: func(*inventory.Inventory, *Config) Assessment {
+			return Assessment{
+				Findings:    []finding.Finding{{Severity: finding.High, Object: node("n1"), Message: "bad"}},
+				NotAssessed: []Unassessed{{Object: node("n2"), Reason: "forbidden"}},
+			}
+		}}
+	whole := &Check{ID: "x-whole", Section: "4.3.5", Severity: finding.High, Needs: []string{"nodes"},
+		Assess: func(*inventory.Inventory, *Config) Assessment {
+			return Assessment{NotAssessed: []Unassessed{{Reason: "not read"}}}
+		}}
+	passing := &Check{ID: "x-passing", Section: "4.3.5", Severity: finding.High, Needs: []string{"nodes"},
+		Run: func(*inventory.Inventory, *Config) []finding.Finding { return nil }}
+	inv := testInventory(t, "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n", nil)
+	res := RunChecks(inv, nil, []*Check{whole, passing, partial, failing})
+	var got []string
+	for _, n := range res.NotAssessed {
+		got = append(got, fmt.Sprintf("%s %s %s %s", n.CheckID, n.Object, n.Resource, n.Reason))
+	}
+	want := []string{
+		"x-failing Node/n2  forbidden",
+		"x-partial Node/n1  forbidden",
+		"x-partial Node/n2 nodes/proxy no answer within 5s",
+		"x-whole /  not read",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("not assessed:\n got  %q\n want %q", got, want)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Check != "x-failing" || res.Findings[0].Object.Name != "n1" {
+		t.Errorf("findings: %+v", res.Findings)
+	}
+	s := res.Sections[4]
+	if s.Status != StatusFail || s.Failed != 1 || s.NotAssessed != 2 || s.Passed != s.Checks-3 {
+		t.Errorf("4.3.5 = %+v, want fail with 1 failed, 2 not assessed and the rest passed", s)
+	}
+	// Without the failure the section is not assessed, never passed.
+	res = RunChecks(inv, nil, []*Check{passing, partial})
+	if s := res.Sections[4]; s.Status != StatusNotAssessed || s.NotAssessed != 1 {
+		t.Errorf("4.3.5 = %+v, want not-assessed", s)
+	}
+}

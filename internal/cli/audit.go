@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/catalog"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	"github.com/rampart-dev/rampart/internal/nodes"
 	"github.com/rampart-dev/rampart/internal/policy"
 	"github.com/rampart-dev/rampart/internal/report"
 	"github.com/rampart-dev/rampart/internal/workload"
@@ -26,7 +27,13 @@ type clusterFlags struct {
 	namespace     string
 	allNamespaces bool
 	timeout       time.Duration
+	kubeletConfig bool
 }
+
+// kubeletConfigHelp is the help of --kubelet-config, for audit and snapshot.
+const kubeletConfigHelp = "also read each node's effective kubelet configuration through the API server's node proxy " +
+	"(GET /api/v1/nodes/NAME/proxy/configz, 5s per node) and run the kubelet CIS checks on it; needs get on nodes/proxy, " +
+	"a high-risk permission (it allows exec into any Pod of the node through the kubelet API): grant it for the audit only"
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
 	c.addConnection(cmd)
@@ -56,7 +63,7 @@ func (c *clusterFlags) load(s streams) (*inventory.Inventory, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	opts := inventory.ClusterOptions{Namespace: c.namespace}
+	opts := inventory.ClusterOptions{Namespace: c.namespace, KubeletConfig: c.kubeletConfig}
 	var progress *progressLine
 	if isTerminal(s.err) {
 		progress = &progressLine{w: s.err}
@@ -120,7 +127,18 @@ owned by a controller is reported once, through its owner).
 Secret values are never read: Secrets are listed as metadata and type only.
 What the credentials may not list is reported as "not assessed", and the rest
 of the audit goes on; a section is never reported as passing on partial
-evidence.
+evidence. A check that cannot decide for one object (a node whose kubelet
+could not be asked, a control-plane component with no mirror Pod) is listed
+as not assessed for that object, with the reason.
+
+Node trust (4.3.5) reads the control-plane mirror Pods of kube-system, the
+kube-proxy DaemonSet with its ConfigMap, and kubelet serving certificate
+requests. With --kubelet-config it also asks each node's kubelet for its
+effective configuration (GET /api/v1/nodes/NAME/proxy/configz, 5 seconds per
+node, a few nodes at a time) and runs the kubelet CIS checks (4.2.x) on it.
+That needs get on nodes/proxy, which is itself a high-risk permission: it
+reaches the whole kubelet API, exec into any Pod of the node included. Grant
+it to the auditing identity for the audit only.
 
 Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
 2 usage error, unreachable cluster, bad credentials or a file that is not a
@@ -131,8 +149,11 @@ snapshot.`,
   # Audit one namespace of another context, as an HTML report for an auditor
   rampart audit --context prod -n payments -o html > audit.html
 
+  # Also check every kubelet's effective configuration (needs nodes/proxy)
+  rampart audit --kubelet-config
+
   # Capture the cluster once, audit it anywhere
-  rampart snapshot -o cluster.yaml
+  rampart snapshot --kubelet-config -o cluster.yaml
   rampart audit --snapshot cluster.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -151,6 +172,9 @@ snapshot.`,
 			if snapshot != "" {
 				if cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context") {
 					return usageError("--snapshot reads no cluster: drop --kubeconfig and --context")
+				}
+				if cf.kubeletConfig {
+					return usageError("--snapshot reads no cluster: take the snapshot with rampart snapshot --kubelet-config instead")
 				}
 				inv, err = inventory.LoadSnapshot(snapshot, inventory.DefaultLimits)
 				if err != nil {
@@ -182,6 +206,7 @@ snapshot.`,
 	cf.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&snapshot, "snapshot", "", "audit this snapshot file (from rampart snapshot) instead of a live cluster")
+	f.BoolVar(&cf.kubeletConfig, "kubelet-config", false, kubeletConfigHelp)
 	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVar(&o.failOn, "fail-on", "low", "exit 1 when a finding has at least this severity: info, low, medium, high, critical")
 	f.StringVar(&o.policyFile, "policy", "", "policy file (default: rampart.yaml in the working directory, if present)")
@@ -198,7 +223,9 @@ func newSnapshotCmd(s streams) *cobra.Command {
 		Long: `Snapshot reads a running cluster the way audit does and writes what it read as
 one multi-document YAML file, which rampart audit --snapshot audits anywhere,
 with no access to the cluster. Secret values are never read, so a snapshot
-holds none: Secrets are kept as metadata and type only.`,
+holds none: Secrets are kept as metadata and type only. With --kubelet-config
+the snapshot also keeps each node's kubelet configuration (or why it could not
+be read), so that auditing the snapshot gives what a live audit gives.`,
 		Example: `  rampart snapshot -o cluster.yaml
   rampart snapshot --context staging -n shop > shop.yaml
   rampart audit --snapshot cluster.yaml -o html > audit.html`,
@@ -230,6 +257,7 @@ holds none: Secrets are kept as metadata and type only.`,
 	}
 	cf.add(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the snapshot to this file (default: standard output)")
+	cmd.Flags().BoolVar(&cf.kubeletConfig, "kubelet-config", false, kubeletConfigHelp)
 	return cmd
 }
 
@@ -280,10 +308,16 @@ func Audit(inv *inventory.Inventory, pol *policy.Policy, snapshot string) *findi
 		a.Server, a.Version, a.CollectedAt = ci.Server, ci.Version, ci.CollectedAt
 	}
 	for _, s := range audit.Summarize(rep.Findings, res.NotAssessed, extra...) {
-		a.Sections = append(a.Sections, finding.Section{ID: s.Section, Title: s.Title, Status: s.Status, Checks: s.Checks, Failed: s.Failed, Findings: s.Findings})
+		a.Sections = append(a.Sections, finding.Section{ID: s.Section, Title: s.Title, Status: s.Status, Checks: s.Checks, Failed: s.Failed,
+			Findings: s.Findings, NotAssessed: s.NotAssessed, Passed: s.Passed})
 	}
 	for _, n := range res.NotAssessed {
-		a.NotAssessed = append(a.NotAssessed, finding.NotAssessed{Check: n.CheckID, Resource: n.Resource, Reason: n.Reason})
+		na := finding.NotAssessed{Check: n.CheckID, Resource: n.Resource, Reason: n.Reason}
+		if n.Object != (finding.ObjectRef{}) {
+			obj := n.Object
+			na.Object = &obj
+		}
+		a.NotAssessed = append(a.NotAssessed, na)
 	}
 	now := a.CollectedAt
 	if now.IsZero() {
@@ -295,6 +329,9 @@ func Audit(inv *inventory.Inventory, pol *policy.Policy, snapshot string) *findi
 			ContainerRuntime: n.ContainerRuntime, OSArch: n.OSArch, Taints: n.Taints, Unschedulable: n.Unschedulable,
 			Roles: n.Roles, Age: humanAge(n.Age),
 		})
+	}
+	if asked, read := nodes.KubeletConfigRead(inv); asked > 0 {
+		a.KubeletConfig = &finding.KubeletConfigRead{Nodes: asked, Read: read, Warning: nodes.ProxyWarning}
 	}
 	rep.Audit = a
 	return rep

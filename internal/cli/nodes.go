@@ -35,7 +35,8 @@ and 4 (worker nodes).
   manifests  print the DaemonSet that runs collect on every node
 
 rampart audit runs the checks a command line decides on the control-plane
-mirror Pods of a live cluster.`,
+mirror Pods of a live cluster, kube-proxy's on its DaemonSet and ConfigMap,
+and, with --kubelet-config, the kubelet checks on each node's /configz.`,
 		Example: `  rampart nodes check /etc/kubernetes/manifests /var/lib/kubelet/config.yaml /var/lib/kubelet/kubeadm-flags.env
   sudo rampart nodes collect -o node.json && rampart nodes check --bundle node.json`,
 		Args: cobra.NoArgs,
@@ -71,6 +72,9 @@ PATH may be a file or a directory of:
   - static Pod manifests of kube-apiserver, kube-controller-manager,
     kube-scheduler and etcd (their command lines are read);
   - the kubelet's KubeletConfiguration (config.yaml);
+  - kube-proxy's command line (a static Pod manifest, or its DaemonSet as
+    kubectl get -o yaml prints it) and its KubeProxyConfiguration
+    (config.conf);
   - kubelet flag files: kubeadm-flags.env, or a systemd drop-in that sets
     KUBELET_ variables (or pass the flags with --kubelet-flags);
   - the EncryptionConfiguration, audit Policy, AdmissionConfiguration,
@@ -82,7 +86,7 @@ the kubelet's default, which differs with and without a configuration file.
 
 With --bundle, the input is a node bundle from rampart nodes collect, which
 also holds the file modes and owners that the permission checks (1.1.x and
-4.1.x) read. A check whose input is absent is reported as not assessed, with
+4.1.x, the CNI files and kube-proxy's kubeconfig included) read. A check whose input is absent is reported as not assessed, with
 the reason — never as passing or failing.
 
 Exit codes: 0 no failed check at or above --fail-on; 1 failed checks at or
@@ -229,10 +233,13 @@ func newNodesCollectCmd(s streams) *cobra.Command {
 		Short: "Record this node's component command lines, configuration and file permissions",
 		Long: `Collect runs on a node (as root, to read the root-only files the benchmark
 asks about) and writes one JSON node bundle: the command lines of the running
-kubelet, kube-apiserver, kube-controller-manager, kube-scheduler and etcd (from
-/proc), the configuration files they name, and the mode and owner of each file
-the CIS benchmark cares about. Encryption keys are replaced with REDACTED;
-kubeconfigs and private keys are recorded by mode and owner only.
+kubelet, kube-apiserver, kube-controller-manager, kube-scheduler, etcd and
+kube-proxy (from /proc), the configuration files they name, and the mode and
+owner of each file the CIS benchmark cares about (the CNI files under
+/etc/cni/net.d and /var/lib/cni/networks included). Files kube-proxy names that
+are not on the host are read in its container, through /proc/PID/root.
+Encryption keys are replaced with REDACTED; kubeconfigs and private keys are
+recorded by mode and owner only.
 
 The bundle format is versioned and documented in docs/nodes.md; evaluate it
 anywhere with rampart nodes check --bundle.`,

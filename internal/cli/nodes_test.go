@@ -80,7 +80,7 @@ func TestNodesCheckExample(t *testing.T) {
 	for _, s := range rep.Sections {
 		sections[s.ID] = s.Status
 	}
-	want := map[string]string{"1.1": "not-assessed", "1.2": "fail", "1.3": "pass", "1.4": "fail", "2": "pass", "3.2": "fail", "4.1": "not-assessed", "4.2": "fail"}
+	want := map[string]string{"1.1": "not-assessed", "1.2": "fail", "1.3": "pass", "1.4": "fail", "2": "pass", "3.2": "fail", "4.1": "not-assessed", "4.2": "fail", "4.3": "fail"}
 	for id, st := range want {
 		if sections[id] != st {
 			t.Errorf("section %s: %s, want %s", id, sections[id], st)
@@ -335,5 +335,74 @@ func TestNodesCheckPolicy(t *testing.T) {
 	}
 	if st := rep.status("kubelet-anonymous-auth"); st != "fail" {
 		t.Errorf("kubelet-anonymous-auth: %s", st)
+	}
+}
+
+// kube-proxy's checks on files: its DaemonSet (kubectl get -o yaml) and
+// its config.conf, before and after the remediation; and on a bundle,
+// with the CNI files.
+func TestNodesCheckKubeProxy(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ds := write("kube-proxy-ds.yaml", `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: kube-proxy, namespace: kube-system}
+spec:
+  selector: {matchLabels: {k8s-app: kube-proxy}}
+  template:
+    metadata: {labels: {k8s-app: kube-proxy}}
+    spec:
+      containers:
+      - name: kube-proxy
+        image: registry.k8s.io/kube-proxy:v1.37.2
+        command: [/usr/local/bin/kube-proxy, --config=/var/lib/kube-proxy/config.conf, --hostname-override=$(NODE_NAME)]
+`)
+	conf := func(metrics string) string {
+		return write("config.conf", "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmetricsBindAddress: "+metrics+"\n")
+	}
+	_, rep, _ := nodesCheck(t, ds, conf("0.0.0.0:10249"))
+	if st := rep.status("kube-proxy-metrics-bind-address"); st != "fail" {
+		t.Errorf("metrics on all interfaces: %s", st)
+	}
+	for _, c := range rep.Checks {
+		if c.ID == "kube-proxy-metrics-bind-address" && (len(c.Results) != 1 || c.Results[0].Place.Line != 3 || !strings.HasSuffix(c.Results[0].Place.File, "config.conf")) {
+			t.Errorf("result does not point at config.conf:3: %+v", c.Results)
+		}
+	}
+	_, rep, _ = nodesCheck(t, ds, conf("127.0.0.1:10249"))
+	if st := rep.status("kube-proxy-metrics-bind-address"); st != "pass" {
+		t.Errorf("metrics on localhost: %s", st)
+	}
+	// The directory walk finds config.conf too.
+	_, rep, _ = nodesCheck(t, dir)
+	if st := rep.status("kube-proxy-metrics-bind-address"); st != "pass" {
+		t.Errorf("directory: %s", st)
+	}
+
+	bundle := func(mode string) string {
+		return write("node.json", `{"apiVersion":"rampart.dev/v1alpha1","kind":"NodeBundle","collectedAt":"2026-11-26T00:00:00Z",
+"processes":[{"component":"kube-proxy","pid":7,"args":["kube-proxy","--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf","--metrics-bind-address=0.0.0.0:10249"]}],
+"files":[{"path":"/var/lib/kube-proxy/kubeconfig.conf","exists":true,"mode":"`+mode+`","uid":0,"gid":0,"owner":"root","group":"root"},
+{"path":"/etc/cni/net.d/10-flannel.conflist","exists":true,"mode":"`+mode+`","uid":0,"gid":0,"owner":"root","group":"root"}]}`)
+	}
+	_, rep, _ = nodesCheck(t, "--bundle", bundle("0644"))
+	for id, want := range map[string]string{"kube-proxy-kubeconfig-permissions": "fail", "kube-proxy-kubeconfig-ownership": "pass",
+		"cni-files-permissions": "fail", "cni-files-ownership": "pass", "kube-proxy-metrics-bind-address": "fail"} {
+		if st := rep.status(id); st != want {
+			t.Errorf("bundle, mode 0644: %s is %s, want %s", id, st, want)
+		}
+	}
+	_, rep, _ = nodesCheck(t, "--bundle", bundle("0600"))
+	for _, id := range []string{"kube-proxy-kubeconfig-permissions", "cni-files-permissions"} {
+		if st := rep.status(id); st != "pass" {
+			t.Errorf("bundle, mode 0600: %s is %s", id, st)
+		}
 	}
 }

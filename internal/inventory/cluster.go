@@ -44,7 +44,38 @@ type ClusterOptions struct {
 	Progress func(resource string, n int)
 	// Now is the clock for ClusterInfo.CollectedAt; nil means time.Now.
 	Now func() time.Time
+	// KubeletConfig also reads each node's effective kubelet configuration
+	// through the API server's node proxy (GET
+	// /api/v1/nodes/NAME/proxy/configz) into one KubeletConfigz object per
+	// node. It needs the nodes/proxy permission, which is itself
+	// high-risk: it reaches the whole kubelet API, exec into any Pod of
+	// the node included. Off by default.
+	KubeletConfig bool
+	// KubeletTimeout bounds each node's configz request;
+	// DefaultKubeletTimeout when zero.
+	KubeletTimeout time.Duration
 }
+
+// KubeletConfigz is the kind of the objects that hold a node's kubelet
+// configuration as its /configz endpoint served it (field kubeletconfig),
+// or why it could not be read (field error). The object's name is the
+// node's. They are not Kubernetes objects: LoadCluster makes them with
+// ClusterOptions.KubeletConfig, and snapshots keep them.
+const (
+	KubeletConfigzKind       = "KubeletConfigz"
+	KubeletConfigzAPIVersion = SnapshotAPIVersion
+)
+
+// DefaultKubeletTimeout bounds one node's configz request.
+const DefaultKubeletTimeout = 5 * time.Second
+
+// kubeletConcurrency bounds the nodes asked at once: each request goes
+// through the API server to a kubelet, and a large cluster should not see
+// hundreds at a time.
+const kubeletConcurrency = 8
+
+// maxConfigzBytes bounds a configz answer; a real one is a few kilobytes.
+const maxConfigzBytes = 1 << 20
 
 // DefaultPageSize is the page size LoadCluster asks for by default.
 const DefaultPageSize = 500
@@ -414,7 +445,9 @@ func listAll(ctx context.Context, fn pageFunc, namespace string, pageSize int64,
 // LoadCluster reads the kinds Rampart analyses from a live cluster. Secret
 // values are never read: Secrets come as server-side Tables with their
 // metadata and type only (and without kubectl's last-applied annotation),
-// ConfigMaps as metadata only. Objects have Typed set (without
+// ConfigMaps as metadata only, but for the KubeProxyConfiguration of
+// kube-system/kube-proxy. With opts.KubeletConfig each node's kubelet
+// configuration is read too (see KubeletConfigz). Objects have Typed set (without
 // managedFields) and Raw nil: converting every object to plain values
 // would double the memory of a large cluster for no analysis that needs
 // it; Object.Unstructured converts one on demand.
@@ -550,7 +583,149 @@ func (c *clusterClient) load(ctx context.Context, opts ClusterOptions) (*Invento
 		info.NotAssessed = append(info.NotAssessed, r.notAssessed...)
 		inv.Notes = append(inv.Notes, r.notes...)
 	}
+	if err := c.readKubeProxyConfig(ctx, inv); err != nil {
+		return nil, err
+	}
+	if opts.KubeletConfig {
+		c.readKubeletConfigs(ctx, inv, opts.KubeletTimeout)
+	}
 	return inv, nil
+}
+
+// kubeProxyConfigMap is where kubeadm keeps kube-proxy's configuration
+// (key config.conf, a KubeProxyConfiguration).
+const kubeProxyConfigMap = "kube-proxy"
+
+// readKubeProxyConfig replaces the metadata of the kube-proxy ConfigMap in
+// kube-system with the ConfigMap itself, keeping only the keys that hold
+// a KubeProxyConfiguration: the node checks read its metricsBindAddress,
+// and no other ConfigMap's data is read. A ConfigMap that may not be got
+// stays metadata only; the checks then say they could not decide.
+func (c *clusterClient) readKubeProxyConfig(ctx context.Context, inv *Inventory) error {
+	i := slices.IndexFunc(inv.Objects, func(o *Object) bool {
+		return o.Kind == "ConfigMap" && o.Namespace == "kube-system" && o.Name == kubeProxyConfigMap
+	})
+	if i < 0 {
+		return nil
+	}
+	cm := &corev1.ConfigMap{}
+	err := c.rest[coreGV].Get().Namespace("kube-system").Resource("configmaps").Name(kubeProxyConfigMap).Do(ctx).Into(cm)
+	switch {
+	case err == nil:
+	case skippable(err):
+		inv.Notes = append(inv.Notes, finding.Note{Level: finding.NoteInfo,
+			Message: "ConfigMap kube-system/kube-proxy: " + reason(err) + "; kube-proxy's configuration is not assessed"})
+		return nil
+	default:
+		return clusterError(ctx, c.server, "get configmap kube-system/kube-proxy", err)
+	}
+	for k, v := range cm.Data {
+		if !strings.Contains(v, "KubeProxyConfiguration") {
+			delete(cm.Data, k)
+		}
+	}
+	cm.BinaryData = nil
+	delete(cm.Annotations, lastApplied)
+	o, err := clusterObject(cm, coreGV.WithKind("ConfigMap"))
+	if err != nil {
+		return err
+	}
+	inv.Objects[i] = o
+	return nil
+}
+
+// readKubeletConfigs asks each node's kubelet for its configuration
+// through the API server's node proxy, a few nodes at a time, each within
+// timeout. A node that cannot be asked (forbidden, unreachable, too slow)
+// gets a KubeletConfigz object with the error, so that its checks are not
+// assessed rather than passed.
+func (c *clusterClient) readKubeletConfigs(ctx context.Context, inv *Inventory, timeout time.Duration) {
+	if timeout <= 0 {
+		timeout = DefaultKubeletTimeout
+	}
+	var names []string
+	for _, o := range inv.Objects {
+		if o.Kind == "Node" && o.APIVersion == "v1" {
+			names = append(names, o.Name)
+		}
+	}
+	out := make([]*Object, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, kubeletConcurrency)
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i] = c.kubeletConfigz(ctx, name, timeout)
+		}()
+	}
+	wg.Wait()
+	inv.Objects = append(inv.Objects, out...)
+}
+
+// kubeletConfigz reads one node's /configz into a KubeletConfigz object.
+func (c *clusterClient) kubeletConfigz(ctx context.Context, node string, timeout time.Duration) *Object {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	raw := map[string]any{
+		"apiVersion": KubeletConfigzAPIVersion,
+		"kind":       KubeletConfigzKind,
+		"metadata":   map[string]any{"name": node},
+	}
+	o := &Object{APIVersion: KubeletConfigzAPIVersion, Kind: KubeletConfigzKind, Name: node, Raw: raw}
+	body, err := c.rest[coreGV].Get().Resource("nodes").Name(node).SubResource("proxy").Suffix("configz").
+		SetHeader("Accept", "application/json").Do(ctx).Raw()
+	if err != nil {
+		raw["error"] = configzError(ctx, withStatus(err, body), timeout)
+		return o
+	}
+	kc, err := ConfigzDocument(body)
+	if err != nil {
+		raw["error"] = err.Error()
+		return o
+	}
+	raw["kubeletconfig"] = kc
+	return o
+}
+
+// ConfigzDocument reads a kubelet's /configz answer,
+// {"kubeletconfig": {...}}, into the configuration's plain values, with
+// the values of staticPodURLHeader redacted.
+func ConfigzDocument(body []byte) (map[string]any, error) {
+	if len(body) > maxConfigzBytes {
+		return nil, fmt.Errorf("the answer is larger than %d bytes", maxConfigzBytes)
+	}
+	var cz struct {
+		KubeletConfig map[string]any `json:"kubeletconfig"`
+	}
+	if err := json.Unmarshal(body, &cz); err != nil || cz.KubeletConfig == nil {
+		return nil, errors.New(`the answer is not a kubelet configz document ({"kubeletconfig": ...})`)
+	}
+	// The only setting that may carry a credential: the HTTP headers
+	// (Authorization, say) sent to fetch static Pods from a URL. Keep the
+	// header names, never their values.
+	if h, ok := cz.KubeletConfig["staticPodURLHeader"].(map[string]any); ok {
+		for k := range h {
+			h[k] = []any{"REDACTED"}
+		}
+	}
+	return cz.KubeletConfig, nil
+}
+
+// configzError says in a few words why a node's configz could not be read.
+func configzError(ctx context.Context, err error, timeout time.Duration) string {
+	switch {
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("no answer within %s", timeout)
+	case apierrors.IsForbidden(err):
+		return reason(err) + " (reading the kubelet configuration needs get on nodes/proxy)"
+	case apierrors.IsNotFound(err):
+		return "not found: the node is gone, or its kubelet serves no /configz"
+	case apierrors.IsUnauthorized(err):
+		return "the kubelet refused the API server's credentials: " + err.Error()
+	}
+	return "unreachable: " + err.Error()
 }
 
 // getNamespace reads the one namespace LoadCluster is limited to: a user

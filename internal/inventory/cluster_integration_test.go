@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -653,4 +656,177 @@ func TestLiveSnapshotRoundTrip(t *testing.T) {
 		t.Errorf("notes: %+v", got.Notes)
 	}
 	sameInventory(t, got, inv)
+}
+
+// proxyableIP returns the machine's first non-loopback, non-link-local
+// IPv4 address: the API server refuses to proxy to loopback addresses, so
+// a test kubelet must listen there. Without one the test fails in CI and
+// is skipped elsewhere, saying why.
+func proxyableIP(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatalf("interface addresses: %v", err)
+	}
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			if ip := ipn.IP.To4(); ip != nil && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
+				return ip.String()
+			}
+		}
+	}
+	msg := "no non-loopback IPv4 address on this machine: the API server proxies to kubelets on such addresses only"
+	if testcluster.InCI() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// fakeKubelet is a test fixture, not a kubelet: an HTTPS server on a
+// proxyable address that answers /configz with body (and 404 elsewhere).
+// It returns its port.
+func fakeKubelet(t *testing.T, ip, body string) int32 {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/configz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}))
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener = l
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return int32(l.Addr().(*net.TCPAddr).Port)
+}
+
+// kubeletNode creates a Node whose kubelet endpoint is ip:port.
+func kubeletNode(t *testing.T, cs kubernetes.Interface, name, ip string, port int32) {
+	t.Helper()
+	ctx := t.Context()
+	n, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	n.Status = corev1.NodeStatus{
+		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: port}},
+		Conditions:      []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+	}
+	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// LoadCluster with KubeletConfig reads each node's /configz through the
+// API server's node proxy into a KubeletConfigz object, records why a node
+// could not be asked, and keeps only the KubeProxyConfiguration of the kube-proxy ConfigMap.
+func TestLoadClusterKubeletConfig(t *testing.T) {
+	c := testcluster.Shared(t)
+	ip := proxyableIP(t)
+	cs := c.Client()
+	ctx := t.Context()
+	prefix := fmt.Sprintf("kc%d", seeds.Add(1))
+	good := prefix + "-good"
+	kubeletNode(t, cs, good, ip, fakeKubelet(t, ip, `{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}`))
+	// A port nothing listens on: the listener is closed at once.
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	downPort := int32(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	down := prefix + "-down"
+	kubeletNode(t, cs, down, ip, downPort)
+	notz := prefix + "-notz"
+	kubeletNode(t, cs, notz, ip, fakeKubelet(t, ip, `<html>not configz</html>`))
+
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-proxy", Namespace: "kube-system"}, Data: map[string]string{
+		"config.conf":     "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n",
+		"kubeconfig.conf": "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: " + configMapValue + "}}]\n",
+	}}
+	if _, err := cs.CoreV1().ConfigMaps("kube-system").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().ConfigMaps("kube-system").Delete(context.Background(), "kube-proxy", metav1.DeleteOptions{})
+	})
+
+	inv, err := LoadCluster(ctx, c.Config(), ClusterOptions{KubeletConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := func(node string) map[string]any {
+		t.Helper()
+		o := find(inv, KubeletConfigzKind, "", node)
+		if o == nil || o.APIVersion != KubeletConfigzAPIVersion {
+			t.Fatalf("no KubeletConfigz for %s", node)
+		}
+		return o.Raw
+	}
+	kc, _ := rec(good)["kubeletconfig"].(map[string]any)
+	if kc["readOnlyPort"] != float64(10255) || rec(good)["error"] != nil {
+		t.Errorf("%s: %v", good, rec(good))
+	}
+	t.Logf("unreachable kubelet: %v", rec(down)["error"])
+	if e, _ := rec(down)["error"].(string); !strings.HasPrefix(e, "unreachable: ") || rec(down)["kubeletconfig"] != nil {
+		t.Errorf("%s: %v", down, rec(down))
+	}
+	if e, _ := rec(notz)["error"].(string); !strings.Contains(e, "not a kubelet configz document") {
+		t.Errorf("%s: %v", notz, rec(notz))
+	}
+	o := find(inv, "ConfigMap", "kube-system", "kube-proxy")
+	got, ok := o.Typed.(*corev1.ConfigMap)
+	if !ok || len(got.Data) != 1 || !strings.Contains(got.Data["config.conf"], "0.0.0.0:10249") {
+		t.Errorf("kube-proxy ConfigMap: %+v", o.Typed)
+	}
+	var snap bytes.Buffer
+	if err := WriteSnapshot(&snap, inv); err != nil {
+		t.Fatal(err)
+	}
+	if containsValue(snap.Bytes(), configMapValue) {
+		t.Error("the snapshot carries a ConfigMap value other than kube-proxy's configuration")
+	}
+	if !strings.Contains(snap.String(), "kind: KubeletConfigz") {
+		t.Error("the snapshot lacks the KubeletConfigz records")
+	}
+
+	// Without the option, no kubelet is asked.
+	inv, err = LoadCluster(ctx, c.Config(), ClusterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.ByKind(KubeletConfigzKind)) != 0 {
+		t.Error("kubelets asked without KubeletConfig")
+	}
+
+	// A user who may read nodes but not nodes/proxy.
+	auditor := prefix + "-auditor"
+	grant(t, cs, auditor, "", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"list", "get"}})
+	ucs, err := kubernetes.NewForConfig(c.As(auditor))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := ucs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1}); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("still not allowed to list nodes: %v", err)
+		}
+	}
+	inv, err = LoadCluster(ctx, c.As(auditor), ClusterOptions{KubeletConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("forbidden kubelet: %v", find(inv, KubeletConfigzKind, "", good).Raw["error"])
+	if e, _ := find(inv, KubeletConfigzKind, "", good).Raw["error"].(string); !strings.HasPrefix(e, "forbidden: ") || !strings.Contains(e, "nodes/proxy") {
+		t.Errorf("forbidden node: %q", e)
+	}
 }

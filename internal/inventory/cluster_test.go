@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -395,4 +396,49 @@ func TestClusterKindsOrder(t *testing.T) {
 			t.Errorf("%s %sList is not in the scheme", k.gv, k.kind)
 		}
 	}
+}
+
+func TestConfigzDocument(t *testing.T) {
+	kc, err := ConfigzDocument([]byte(`{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":false}}}}`))
+	if err != nil || kc["readOnlyPort"] != float64(10255) {
+		t.Fatalf("%v %v", kc, err)
+	}
+	for _, bad := range []string{``, `null`, `{}`, `{"kubeletconfig": null}`, `{"kubeletconfig": [1]}`, `<html>`, `{"kubeletconfig":{}} trailing`} {
+		if kc, err := ConfigzDocument([]byte(bad)); err == nil {
+			t.Errorf("%q: read as %v", bad, kc)
+		}
+	}
+	kc, err = ConfigzDocument([]byte(`{"kubeletconfig":{"staticPodURL":"https://pods.example","staticPodURLHeader":{"Authorization":["Bearer s3cr3t-t0ken"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := json.Marshal(kc); strings.Contains(string(h), "s3cr3t") || !strings.Contains(string(h), `"Authorization":["REDACTED"]`) {
+		t.Errorf("staticPodURLHeader not redacted: %s", h)
+	}
+	if _, err := ConfigzDocument(append([]byte(`{"kubeletconfig":{"a":"`), make([]byte, maxConfigzBytes)...)); err == nil {
+		t.Error("an oversized answer was read")
+	}
+}
+
+// FuzzConfigzDocument: any answer gives a configuration or an error, and
+// a configuration can be written to a snapshot.
+func FuzzConfigzDocument(f *testing.F) {
+	f.Add([]byte(`{"kubeletconfig":{"readOnlyPort":10255,"featureGates":{"A":true},"tlsCipherSuites":["x"]}}`))
+	f.Add([]byte(`{"kubeletconfig":{"authentication":{"anonymous":{"enabled":"yes"}}}}`))
+	f.Add([]byte(`{"kubeletconfig":{}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		kc, err := ConfigzDocument(body)
+		if (kc == nil) == (err == nil) {
+			t.Fatalf("config %v, error %v", kc, err)
+		}
+		if err != nil {
+			return
+		}
+		o := &Object{APIVersion: KubeletConfigzAPIVersion, Kind: KubeletConfigzKind, Name: "n",
+			Raw: map[string]any{"apiVersion": KubeletConfigzAPIVersion, "kind": KubeletConfigzKind, "metadata": map[string]any{"name": "n"}, "kubeletconfig": kc}}
+		var b strings.Builder
+		if err := WriteSnapshot(&b, &Inventory{Objects: []*Object{o}, Cluster: &ClusterInfo{}}); err != nil {
+			t.Fatalf("snapshot: %v", err)
+		}
+	})
 }

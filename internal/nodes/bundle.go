@@ -36,7 +36,7 @@ type Bundle struct {
 // BundleProcess is one running component.
 type BundleProcess struct {
 	// Component is kubelet, kube-apiserver, kube-controller-manager,
-	// kube-scheduler or etcd.
+	// kube-scheduler, etcd or kube-proxy.
 	Component string `json:"component"`
 	PID       int    `json:"pid"`
 	// Args is the command line, program name first, as in /proc/PID/cmdline.
@@ -115,7 +115,7 @@ func (b *Bundle) validate(lim BundleLimits) error {
 		return fmt.Errorf("%d files, the limit is %d", len(b.Files), lim.MaxFiles)
 	}
 	for i, p := range b.Processes {
-		if p.Component != Kubelet && !isControlPlane(p.Component) {
+		if p.Component != Kubelet && !isPodComponent(p.Component) {
 			return fmt.Errorf("processes[%d]: unknown component %q", i, p.Component)
 		}
 		if len(p.Args) == 0 || len(p.Args) > lim.MaxArgs {

@@ -19,10 +19,7 @@ func ChecksMarkdown() string {
 		if reads == "files" {
 			reads = "file modes (bundle)"
 		}
-		audit := ""
-		if c.FlagsOnly {
-			audit = "yes"
-		}
+		audit := InAudit(c)
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s | %s | %s |\n", c.CIS, c.ID, c.Severity, kind, reads, audit, c.Title)
 	}
 	return b.String()

@@ -55,7 +55,7 @@ type Check struct {
 	Authn bool
 	// Component is the component whose configuration the check reads:
 	// kube-apiserver, kube-controller-manager, kube-scheduler, etcd,
-	// kubelet, or "files" for the permission checks.
+	// kubelet, kube-proxy, or "files" for the permission checks.
 	Component string
 	// FlagsOnly says the component's command line alone decides the
 	// check, so that it also runs on control-plane mirror Pods in audit.
@@ -78,7 +78,7 @@ func (c *Check) Rule() finding.Rule {
 }
 
 // Section is the benchmark section the check belongs to: 1.1, 1.2, 1.3,
-// 1.4, 2, 3.2, 4.1 or 4.2.
+// 1.4, 2, 3.2, 4.1, 4.2 or 4.3.
 func (c *Check) Section() string {
 	if strings.HasPrefix(c.CIS, "2.") {
 		return "2"
@@ -99,20 +99,21 @@ var SectionTitles = map[string]string{
 	"3.2": "Logging (audit policy)",
 	"4.1": "Worker node configuration files",
 	"4.2": "Kubelet",
+	"4.3": "kube-proxy",
 }
 
 // SectionOrder lists SectionTitles in benchmark order.
-var SectionOrder = []string{"1.1", "1.2", "1.3", "1.4", "2", "3.2", "4.1", "4.2"}
+var SectionOrder = []string{"1.1", "1.2", "1.3", "1.4", "2", "3.2", "4.1", "4.2", "4.3"}
 
 var (
 	cisPattern = regexp.MustCompile(`^[1-5](\.[0-9]+){1,2}$`)
-	components = map[string]bool{APIServer: true, ControllerManager: true, Scheduler: true, Etcd: true, Kubelet: true, "files": true}
+	components = map[string]bool{APIServer: true, ControllerManager: true, Scheduler: true, Etcd: true, Kubelet: true, KubeProxy: true, "files": true}
 )
 
 // ConfigChecks returns every CIS configuration check, in benchmark order.
 func ConfigChecks() []*Check {
 	out := make([]*Check, 0, 128)
-	for _, list := range [][]*Check{fileChecks, apiServerChecks, encryptionChecks, controllerManagerChecks, schedulerChecks, etcdChecks, auditPolicyChecks, kubeletChecks} {
+	for _, list := range [][]*Check{fileChecks, apiServerChecks, encryptionChecks, controllerManagerChecks, schedulerChecks, etcdChecks, auditPolicyChecks, kubeletChecks, kubeProxyChecks} {
 		out = append(out, list...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -35,12 +35,14 @@ func (f FileInfo) owner() string {
 	return u + ":" + g
 }
 
-// fileSet names the files a check reads: exact paths, or a directory
-// (ending in /) whose files (those ending in suffix, when set) all count.
+// fileSet names the files a check reads: exact paths, or directories
+// (ending in /) whose files (those ending in suffix, when set) all count,
+// directories below them included unless filesOnly.
 type fileSet struct {
-	paths  []string
-	dir    string
-	suffix string
+	paths     []string
+	dirs      []string
+	suffix    string
+	filesOnly bool
 	// reason is set when the input cannot tell which files.
 	reason string
 }
@@ -107,10 +109,18 @@ func componentKubeconfig(component, def string) func(c *Config) fileSet {
 }
 
 func pkiFiles(suffix string) func(*Config) fileSet {
-	return func(*Config) fileSet { return fileSet{dir: pkiDir, suffix: suffix} }
+	return func(*Config) fileSet { return fileSet{dirs: []string{pkiDir}, suffix: suffix} }
 }
 
 func kubeletService(*Config) fileSet { return fileSet{paths: kubeletServiceFiles} }
+
+// cniDirs are where the benchmark's audit of 1.1.9 and 1.1.10 looks: the
+// CNI configuration directory and the host-local IPAM's allocations.
+var cniDirs = []string{"/etc/cni/net.d/", "/var/lib/cni/networks/"}
+
+// cniFiles are the CNI configuration and state files: the files below
+// cniDirs (their directories need the x bit, so only files count).
+func cniFiles(*Config) fileSet { return fileSet{dirs: cniDirs, filesOnly: true} }
 
 func kubeletKubeconfig(c *Config) fileSet {
 	if c.Kubelet == nil {
@@ -158,15 +168,16 @@ func onFiles(set func(*Config) fileSet, f func(fi FileInfo) Result) evalFunc {
 		}
 		var infos []FileInfo
 		var missing []string
-		if fs.dir != "" {
+		for _, dir := range fs.dirs {
+			n := len(infos)
 			for p, fi := range c.Files {
-				if strings.HasPrefix(p+"/", fs.dir) && fi.Exists && (fs.suffix == "" || strings.HasSuffix(p, fs.suffix)) {
+				if strings.HasPrefix(p+"/", dir) && fi.Exists && (fs.suffix == "" || strings.HasSuffix(p, fs.suffix)) && !(fs.filesOnly && fi.Dir) {
 					infos = append(infos, fi)
 				}
 			}
-			sort.Slice(infos, func(i, j int) bool { return infos[i].Path < infos[j].Path })
-			if len(infos) == 0 {
-				missing = append(missing, fs.dir)
+			sort.Slice(infos[n:], func(i, j int) bool { return infos[n+i].Path < infos[n+j].Path })
+			if len(infos) == n {
+				missing = append(missing, dir)
 			}
 		}
 		for _, p := range fs.paths {
@@ -275,6 +286,8 @@ var fileChecks = func() []*Check {
 			Description: "Fires for each private key (*.key) under /etc/kubernetes/pki/ more permissive than 600: whoever reads a CA key can mint any identity.",
 			Remediation: chmod("600", "/etc/kubernetes/pki/*.key"),
 			Eval:        modeAtMost(pkiFiles(".key"), 0o600)})
+	add(permChecks("1.1.9", "1.1.10", "cni-files", "the CNI configuration and state files (/etc/cni/net.d, /var/lib/cni/networks)", cniFiles, 0o600, true, finding.Medium)...)
+	add(permChecks("4.1.3", "4.1.4", "kube-proxy-kubeconfig", "kube-proxy's kubeconfig", kubeProxyKubeconfig, 0o600, true, finding.Medium)...)
 	add(permChecks("4.1.1", "4.1.2", "kubelet-service", "the kubelet's systemd unit and drop-in", kubeletService, 0o600, false, finding.Medium)...)
 	add(permChecks("4.1.5", "4.1.6", "kubelet-kubeconfig", "the kubelet's kubeconfig (kubelet.conf)", kubeletKubeconfig, 0o600, false, finding.High)...)
 	add(permChecks("4.1.7", "4.1.8", "kubelet-client-ca-file", "the kubelet's client CA file", kubeletClientCA, 0o644, true, finding.Medium)...)
@@ -289,4 +302,5 @@ var fileSets = []func(*Config) fileSet{
 	componentKubeconfig(Scheduler, "/etc/kubernetes/scheduler.conf"),
 	componentKubeconfig(ControllerManager, "/etc/kubernetes/controller-manager.conf"),
 	pkiFiles(""), kubeletService, kubeletKubeconfig, kubeletClientCA, kubeletConfigFile,
+	cniFiles, kubeProxyKubeconfig,
 }

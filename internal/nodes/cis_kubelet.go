@@ -45,7 +45,7 @@ func onKubelet(s kubeletSetting, f func(v Value) Result) evalFunc {
 			return []Result{notAssessed("%s", reason)}
 		}
 		r := f(v)
-		if c.Kubelet.Flags == nil && v.Origin != FromFlag {
+		if c.Kubelet.Flags == nil && v.Origin != FromFlag && !c.Kubelet.Effective {
 			r.Message += " (the kubelet's command line is not in the input; a flag would override this)"
 		}
 		return []Result{r}

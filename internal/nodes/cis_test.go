@@ -103,7 +103,14 @@ var cisFixtures = map[string][2]fixture{
 	"audit-policy-logs-secrets": {auditPolicy("- level: Metadata\n  resources: [{group: '', resources: [secrets, configmaps]}, {group: authentication.k8s.io, resources: [tokenreviews]}]\n- level: RequestResponse\n"),
 		auditPolicy("- level: RequestResponse\n")},
 
+	// 1.1.9, 1.1.10 CNI files
+	"cni-files-permissions": perms("/etc/cni/net.d/10-flannel.conflist", 0o600, 0o644),
+	"cni-files-ownership":   owner("/var/lib/cni/networks/cbr0/10.244.0.5"),
+
 	// 4.1 worker node files
+	"kube-proxy-kubeconfig-permissions": perms("/var/lib/kube-proxy/kubeconfig.conf", 0o600, 0o644, proxy("--kubeconfig=/var/lib/kube-proxy/kubeconfig.conf")),
+	"kube-proxy-kubeconfig-ownership": owner("/var/lib/kube-proxy/kubeconfig.conf",
+		proxy("--config=/var/lib/kube-proxy/config.conf").and(proxyConfig("clientConnection: {kubeconfig: /var/lib/kube-proxy/kubeconfig.conf}\n"))),
 	"kubelet-service-permissions":        perms("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf", 0o600, 0o644),
 	"kubelet-service-ownership":          owner("/usr/lib/systemd/system/kubelet.service"),
 	"kubelet-kubeconfig-permissions":     perms("/etc/kubernetes/kubelet.conf", 0o600, 0o644),
@@ -127,6 +134,10 @@ var cisFixtures = map[string][2]fixture{
 	"kubelet-tls-ciphers":               {kubelet("tlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]\n"), kubelet("tlsCipherSuites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_CBC_SHA]\n")},
 	"kubelet-pod-pids-limit":            {kubelet("podPidsLimit: 4096\n"), kubelet("")},
 	"kubelet-seccomp-default":           {kubelet("seccompDefault: true\n"), kubelet("seccompDefault: false\n")},
+
+	// 4.3 kube-proxy
+	"kube-proxy-metrics-bind-address": {proxy("--config=/var/lib/kube-proxy/config.conf").and(proxyConfig("metricsBindAddress: \"\"\n")),
+		proxy("--config=/var/lib/kube-proxy/config.conf").and(proxyConfig("metricsBindAddress: 0.0.0.0:10249\n"))},
 }
 
 func TestRegistryIsValid(t *testing.T) {

@@ -53,6 +53,11 @@ func Collect(opts CollectOptions) (*Bundle, error) {
 		return nil, err
 	}
 	col := &collector{opts: opts, seen: map[string]bool{}, users: idNames(filepath.Join(opts.Root, "etc/passwd")), groups: idNames(filepath.Join(opts.Root, "etc/group"))}
+	for _, p := range procs {
+		if p.Component == KubeProxy && col.kubeProxyRoot == "" {
+			col.kubeProxyRoot = filepath.Join(opts.Proc, strconv.Itoa(p.PID), "root")
+		}
+	}
 	b := &Bundle{APIVersion: BundleAPIVersion, Kind: BundleKind, Hostname: opts.Hostname, CollectedAt: opts.Now.UTC(), Processes: procs}
 
 	// Configuration is read in rounds: what the processes name, then what
@@ -65,13 +70,16 @@ func Collect(opts CollectOptions) (*Bundle, error) {
 		}
 	}
 	c := b.Config()
+	if ps := kubeProxyKubeconfig(c); len(ps.paths) > 0 {
+		col.kubeProxyPath(ps.paths[0])
+	}
 	for _, set := range fileSets {
 		fs := set(c)
 		for _, p := range fs.paths {
 			b.Files = col.add(b.Files, p, false)
 		}
-		if fs.dir != "" {
-			b.Files = col.walk(b.Files, strings.TrimSuffix(fs.dir, "/"))
+		for _, dir := range fs.dirs {
+			b.Files = col.walk(b.Files, strings.TrimSuffix(dir, "/"))
 		}
 	}
 	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
@@ -79,7 +87,7 @@ func Collect(opts CollectOptions) (*Bundle, error) {
 }
 
 // componentNames are the programs whose command lines are collected.
-var componentNames = map[string]bool{Kubelet: true, APIServer: true, ControllerManager: true, Scheduler: true, Etcd: true}
+var componentNames = map[string]bool{Kubelet: true, APIServer: true, ControllerManager: true, Scheduler: true, Etcd: true, KubeProxy: true}
 
 // runningComponents reads /proc/*/cmdline for the components.
 func runningComponents(proc string) ([]BundleProcess, error) {
@@ -112,6 +120,12 @@ type collector struct {
 	opts          CollectOptions
 	seen          map[string]bool
 	users, groups map[int]string
+	// kubeProxyRoot is the root of a running kube-proxy's mount namespace
+	// (/proc/PID/root): kube-proxy usually runs in a container, and the
+	// files it names are in the container, not on the host.
+	kubeProxyRoot string
+	// inContainer are the paths read under kubeProxyRoot.
+	inContainer map[string]bool
 }
 
 // contentPaths are the configuration files whose content a bundle keeps.
@@ -133,6 +147,11 @@ func (col *collector) contentPaths(c *Config) []string {
 			}
 		}
 	}
+	if p := c.KubeProxy; p != nil {
+		if v, ok := p.Flag("config", ""); ok && path.IsAbs(v.Text) {
+			out = append(out, col.kubeProxyPath(path.Clean(v.Text)))
+		}
+	}
 	if p := c.APIServer; p != nil {
 		for _, f := range []string{"encryption-provider-config", "audit-policy-file", "admission-control-config-file", "authentication-config", "authorization-config"} {
 			if v, ok := p.Flag(f, ""); ok && path.IsAbs(v.Text) {
@@ -143,14 +162,41 @@ func (col *collector) contentPaths(c *Config) []string {
 	return out
 }
 
-// host maps a node path to where it is under Root.
+// host maps a node path to where it is under Root, or in kube-proxy's
+// container for the paths kube-proxy names that are not on the host.
 func (col *collector) host(p string) string {
+	if col.inContainer[p] {
+		return filepath.Join(col.kubeProxyRoot, filepath.FromSlash(p))
+	}
 	return filepath.Join(col.opts.Root, filepath.FromSlash(p))
+}
+
+// kubeProxyPath marks a path kube-proxy names to be read in its container
+// when the host has no such file.
+func (col *collector) kubeProxyPath(p string) string {
+	if col.kubeProxyRoot == "" {
+		return p
+	}
+	if _, err := os.Lstat(filepath.Join(col.opts.Root, filepath.FromSlash(p))); err == nil {
+		return p
+	}
+	if _, err := os.Stat(filepath.Join(col.kubeProxyRoot, filepath.FromSlash(p))); err == nil {
+		if col.inContainer == nil {
+			col.inContainer = map[string]bool{}
+		}
+		col.inContainer[p] = true
+	}
+	return p
 }
 
 // resolve follows symbolic links inside Root, so that an absolute link
 // target on the node is looked up under Root too.
 func (col *collector) resolve(p string) string {
+	if col.inContainer[p] {
+		// Kubernetes mounts ConfigMaps with relative links, which the
+		// kernel follows inside the container's root.
+		return p
+	}
 	for i := 0; i < 16; i++ {
 		fi, err := os.Lstat(col.host(p))
 		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -17,6 +18,7 @@ const (
 	Scheduler         = "kube-scheduler"
 	Etcd              = "etcd"
 	Kubelet           = "kubelet"
+	KubeProxy         = "kube-proxy"
 )
 
 // controlPlane are the components that run as static Pods.
@@ -40,6 +42,9 @@ const (
 	FromFile    Origin = "file"
 	FromEnv     Origin = "env"
 	FromDefault Origin = "default"
+	// FromConfigz is the kubelet's effective configuration as its /configz
+	// endpoint serves it: flags and file already merged.
+	FromConfigz Origin = "configz"
 )
 
 // Value is one setting as the component uses it.
@@ -145,7 +150,9 @@ func splitList(s string) []string {
 // documents the components read.
 type Config struct {
 	APIServer, ControllerManager, Scheduler, Etcd *Process
-	Kubelet                                       *KubeletConfig
+	// KubeProxy is kube-proxy's command line, when the input has it.
+	KubeProxy *Process
+	Kubelet   *KubeletConfig
 	// Docs are the configuration documents of the input other than Pods
 	// and the kubelet's: EncryptionConfiguration, audit Policy,
 	// AdmissionConfiguration, AuthenticationConfiguration,
@@ -174,12 +181,14 @@ func (c *Config) Process(component string) *Process {
 		return c.Scheduler
 	case Etcd:
 		return c.Etcd
+	case KubeProxy:
+		return c.KubeProxy
 	}
 	return nil
 }
 
 func (c *Config) setProcess(p *Process) {
-	slot := map[string]**Process{APIServer: &c.APIServer, ControllerManager: &c.ControllerManager, Scheduler: &c.Scheduler, Etcd: &c.Etcd}[p.Component]
+	slot := map[string]**Process{APIServer: &c.APIServer, ControllerManager: &c.ControllerManager, Scheduler: &c.Scheduler, Etcd: &c.Etcd, KubeProxy: &c.KubeProxy}[p.Component]
 	if slot == nil {
 		return
 	}
@@ -237,6 +246,16 @@ func (c *Config) AddObjects(objs []*inventory.Object) {
 				}
 				c.setProcess(p)
 			}
+		case o.Kind == "DaemonSet":
+			// kube-proxy usually runs as a DaemonSet; its template holds
+			// the command line.
+			if ds, ok := o.Typed.(*appsv1.DaemonSet); ok {
+				for _, p := range specProcesses(o, &ds.Spec.Template.Spec, "spec.template.spec") {
+					if p.Component == KubeProxy {
+						c.setProcess(p)
+					}
+				}
+			}
 		case o.Kind == "KubeletConfiguration" && strings.HasPrefix(o.APIVersion, "kubelet.config.k8s.io/"):
 			k := c.Kubelet
 			if k == nil {
@@ -264,20 +283,30 @@ var configKinds = map[string]string{
 	"AuthenticationConfiguration": "apiserver.config.k8s.io/",
 	"AuthorizationConfiguration":  "apiserver.config.k8s.io/",
 	"Policy":                      "audit.k8s.io/",
+	"KubeProxyConfiguration":      "kubeproxy.config.k8s.io/",
 }
 
-// PodProcesses returns the control-plane command lines of a Pod: each
-// container whose command (or, without one, whose name) is a control-plane
-// component.
+// PodProcesses returns the control-plane and kube-proxy command lines of
+// a Pod: each container whose command (or, without one, whose name) is
+// one of those components.
 func PodProcesses(o *inventory.Object) []*Process {
 	pod, ok := o.Typed.(*corev1.Pod)
 	if !ok {
 		return nil
 	}
+	return specProcesses(o, &pod.Spec, "spec")
+}
+
+// isPodComponent: the components whose command lines are read from Pods.
+func isPodComponent(name string) bool { return isControlPlane(name) || name == KubeProxy }
+
+// specProcesses reads the command lines of a Pod spec at specPath of o
+// (a Pod, or a DaemonSet's template).
+func specProcesses(o *inventory.Object, spec *corev1.PodSpec, specPath inventory.FieldPath) []*Process {
 	var out []*Process
-	for i := range pod.Spec.Containers {
-		ctr := &pod.Spec.Containers[i]
-		cpath := inventory.FieldPath("spec.containers").Index(i)
+	for i := range spec.Containers {
+		ctr := &spec.Containers[i]
+		cpath := specPath.Key("containers").Index(i)
 		argv := append(append([]string(nil), ctr.Command...), ctr.Args...)
 		var places []finding.Place
 		for j := range ctr.Command {
@@ -287,10 +316,10 @@ func PodProcesses(o *inventory.Object) []*Process {
 			places = append(places, o.Place(cpath.Key("args").Index(j)))
 		}
 		comp := ""
-		if len(argv) > 0 && isControlPlane(path.Base(argv[0])) {
+		if len(argv) > 0 && isPodComponent(path.Base(argv[0])) {
 			comp = path.Base(argv[0])
 			argv, places = argv[1:], places[1:]
-		} else if isControlPlane(ctr.Name) {
+		} else if isPodComponent(ctr.Name) {
 			comp = ctr.Name
 			if len(argv) > 0 && !strings.HasPrefix(argv[0], "-") {
 				argv, places = argv[1:], places[1:]

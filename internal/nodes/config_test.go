@@ -132,7 +132,7 @@ func TestExampleNodeConfiguration(t *testing.T) {
 		"1.2.28 encryption-key-in-file", "1.2.28 encryption-weak-provider", "1.2.29 apiserver-tls-ciphers",
 		"1.2.30 apiserver-extend-token-expiration", "1.4.1 scheduler-profiling", "1.4.2 scheduler-bind-address",
 		"3.2.2 audit-policy-logs-secrets", "4.2.4 kubelet-read-only-port", "4.2.9 kubelet-tls-cert",
-		"4.2.12 kubelet-tls-ciphers", "4.2.13 kubelet-pod-pids-limit",
+		"4.2.12 kubelet-tls-ciphers", "4.2.13 kubelet-pod-pids-limit", "4.3.1 kube-proxy-metrics-bind-address",
 	}
 	if !slices.Equal(failed, want) {
 		t.Errorf("failed checks:\n got  %q\n want %q", failed, want)

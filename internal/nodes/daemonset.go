@@ -16,10 +16,20 @@ const HostMountRoot = "/host"
 
 // hostPaths are the host directories the collector reads, all mounted
 // read-only: the Kubernetes and kubelet configuration, the systemd units,
-// etcd's data directory (for its mode only), and the user and group names.
+// etcd's data directory (for its mode only), the CNI configuration and
+// state, kube-proxy's files when it runs on the host, and the user and
+// group names.
 var hostPaths = []string{
 	"/etc/kubernetes", "/var/lib/kubelet", "/etc/systemd/system", "/usr/lib/systemd/system",
-	"/lib/systemd/system", "/var/lib/etcd", "/etc/passwd", "/etc/group",
+	"/lib/systemd/system", "/var/lib/etcd", "/etc/cni/net.d", "/var/lib/cni", "/var/lib/kube-proxy",
+	"/etc/passwd", "/etc/group",
+}
+
+// optionalHostPaths are absent on some nodes (workers, distributions,
+// clusters whose CNI or kube-proxy keeps no files on the host).
+var optionalHostPaths = map[string]bool{
+	"/var/lib/etcd": true, "/lib/systemd/system": true, "/usr/lib/systemd/system": true,
+	"/etc/cni/net.d": true, "/var/lib/cni": true, "/var/lib/kube-proxy": true,
 }
 
 // DaemonSet returns the DaemonSet that runs rampart nodes collect on every
@@ -37,8 +47,7 @@ func DaemonSet(namespace, image string) *appsv1.DaemonSet {
 		if path.Base(p) == "passwd" || path.Base(p) == "group" {
 			t = corev1.HostPathFile
 		}
-		if p == "/var/lib/etcd" || p == "/lib/systemd/system" || p == "/usr/lib/systemd/system" {
-			// Absent on worker nodes or on some distributions.
+		if optionalHostPaths[p] {
 			t = corev1.HostPathUnset
 		}
 		volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: p, Type: &t}}})

@@ -68,6 +68,12 @@ func kcm(args ...string) fixture   { return fixture{docs: []string{pod(Controlle
 func sched(args ...string) fixture { return fixture{docs: []string{pod(Scheduler, args...)}} }
 func etcd(args ...string) fixture  { return fixture{docs: []string{pod(Etcd, args...)}} }
 func doc(s string) fixture         { return fixture{docs: []string{s}} }
+func proxy(args ...string) fixture { return fixture{docs: []string{pod(KubeProxy, args...)}} }
+
+// proxyConfig is a KubeProxyConfiguration with the given body.
+func proxyConfig(body string) fixture {
+	return doc("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n" + body)
+}
 
 // kubelet is a KubeletConfiguration with the given body (YAML lines at the
 // top level), and optional flags.

@@ -27,6 +27,31 @@ type KubeletConfig struct {
 	File *inventory.Object
 	// Typed is File decoded, to validate it.
 	Typed kubeletv1beta1.KubeletConfiguration
+	// Effective says File is the kubelet's effective configuration (its
+	// /configz), in which the flags are already merged: no flag can
+	// override it, and a setting only a flag has cannot be known.
+	Effective bool
+}
+
+// EffectiveKubelet makes the kubelet configuration of a KubeletConfigz
+// object (see inventory.KubeletConfigz): the node's effective
+// configuration, or why it could not be read.
+func EffectiveKubelet(o *inventory.Object) (*KubeletConfig, string) {
+	if msg, ok := o.Raw["error"].(string); ok && msg != "" {
+		return nil, msg
+	}
+	kc, ok := o.Raw["kubeletconfig"].(map[string]any)
+	if !ok {
+		return nil, "the configz record holds no kubeletconfig"
+	}
+	src := o.Source
+	src.Prefix = "kubeletconfig"
+	doc := &inventory.Object{APIVersion: "kubelet.config.k8s.io/v1beta1", Kind: "KubeletConfiguration", Name: o.Name, Raw: kc, Source: src}
+	k := &KubeletConfig{Effective: true}
+	if _, err := k.setConfig(doc); err != nil {
+		return nil, err.Error()
+	}
+	return k, ""
 }
 
 // setConfig sets the configuration file; a second one, or one whose
@@ -79,6 +104,21 @@ func (k *KubeletConfig) ConfigPath() string {
 	return a.Value
 }
 
+// effective reads a setting from the kubelet's /configz: a field the
+// kubelet leaves out there is at its zero value, which for every setting
+// read is its configuration-file default.
+func (k *KubeletConfig) effective(s kubeletSetting) (Value, string) {
+	if len(s.path) == 0 {
+		return Value{}, "--" + s.flag + " is a command-line flag only, which the kubelet's configz does not show"
+	}
+	fp := inventory.FieldPath("").Keys(s.path...)
+	v := Value{Setting: strings.Join(s.path, "."), Text: s.fileDefault, Origin: FromDefault, Place: k.File.Place(fp)}
+	if raw, ok := rawAt(k.File.Raw, s.path); ok {
+		v.Text, v.Origin = rawText(raw), FromConfigz
+	}
+	return v, ""
+}
+
 // kubeletSetting is one kubelet setting: its flag, its path in the
 // configuration file, and its defaults. The kubelet has two: the
 // KubeletConfiguration v1beta1 defaults apply when it reads a
@@ -95,6 +135,9 @@ type kubeletSetting struct {
 // Get returns the value the kubelet uses for a setting, or why it cannot
 // be known from the input.
 func (k *KubeletConfig) Get(s kubeletSetting) (Value, string) {
+	if k.Effective {
+		return k.effective(s)
+	}
 	if k.Flags != nil && s.flag != "" {
 		if a, ok := k.Flags.Last(s.flag); ok {
 			pl := k.flagsAt

@@ -8,29 +8,49 @@ import (
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // The checks a control-plane command line decides also run in audit, on
 // the mirror Pods the kubelet publishes for kubeadm-style static Pods, so
 // that the same check gives the same answer on a file and on a cluster.
+// The kubelet checks run on each node's /configz (rampart audit
+// --kubelet-config), and kube-proxy's on its DaemonSet and ConfigMap.
 func init() {
 	for _, c := range ConfigChecks() {
-		if c.FlagsOnly {
+		switch InAudit(c) {
+		case auditFlags:
 			registry.Register(liveCheck(c))
+		case auditConfigz:
+			registry.Register(liveKubeletCheck(c))
+		case auditKubeProxy:
+			registry.Register(liveKubeProxyCheck(c))
 		}
 	}
-	registry.Register(&audit.Check{
-		ID:    "control-plane-not-visible",
-		Title: "Control-plane configuration not visible",
-		Description: "Reports each control-plane component (kube-apiserver, kube-controller-manager, kube-scheduler, etcd) with no mirror Pod in kube-system: " +
-			"its CIS checks could not be run from the API (a managed control plane, an external etcd, or components not run as static Pods), so they are not assessed, never passed.",
-		Severity:    finding.Info,
-		Remediation: "Run rampart nodes collect on a control-plane node and rampart nodes check --bundle on the result, or check the component's configuration with your provider.",
-		Controls:    []string{"NIST-800-190:4.3.5"},
-		Section:     "4.3.5",
-		Needs:       []string{"pods"},
-		Run:         runControlPlaneNotVisible,
-	})
+	registry.Register(servingCertCheck)
+}
+
+// How a CIS check runs in audit (InAudit).
+const (
+	auditFlags     = "yes"
+	auditConfigz   = "with --kubelet-config"
+	auditKubeProxy = "yes (DaemonSet, ConfigMap)"
+)
+
+// InAudit says how a CIS check runs in rampart audit: on control-plane
+// mirror Pods, on each node's kubelet /configz, on kube-proxy's DaemonSet,
+// or "" when it does not (file modes, and settings only a kubelet flag
+// holds, which /configz does not show).
+func InAudit(c *Check) string {
+	switch {
+	case c.FlagsOnly:
+		return auditFlags
+	case c.Component == Kubelet && c.ID != "kubelet-hostname-override":
+		return auditConfigz
+	case c.Component == KubeProxy:
+		return auditKubeProxy
+	}
+	return ""
 }
 
 const mirrorAnnotation = "kubernetes.io/config.mirror"
@@ -79,72 +99,61 @@ func nodeConfigs(inv *inventory.Inventory) []*Config {
 }
 
 func nodeName(o *inventory.Object) string {
+	if p, ok := o.Typed.(*corev1.Pod); ok {
+		return p.Spec.NodeName
+	}
 	spec, _ := o.Raw["spec"].(map[string]any)
 	n, _ := spec["nodeName"].(string)
 	return n
+}
+
+// liveFinding is a failed result as an audit finding about obj (the
+// engine fills in the check's metadata), pointing where the result does.
+func liveFinding(c *Check, r Result, obj finding.ObjectRef) finding.Finding {
+	f := c.finding(r)
+	return finding.Finding{Severity: f.Severity, Object: obj, Place: f.Place, Message: f.Message}
 }
 
 func liveCheck(c *Check) *audit.Check {
 	return &audit.Check{
 		ID:          c.ID,
 		Title:       c.Title,
-		Description: c.Description + " In audit it reads the flags of the control-plane mirror Pods in kube-system; when they name a file the API cannot show, it reports (info) that the check was not assessed.",
+		Description: c.Description + " In audit it reads the flags of the control-plane mirror Pods in kube-system; when there is none, or a flag names a file the API cannot show, the check is not assessed.",
 		Severity:    c.Severity,
 		Remediation: c.Remediation,
 		Controls:    c.Controls(),
 		Section:     "4.3.5",
 		Needs:       []string{"pods"},
-		Run: func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-			var out []finding.Finding
+		Assess: func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
+			var a audit.Assessment
+			seen := false
 			for _, cfg := range nodeConfigs(inv) {
-				if cfg.Process(c.Component) == nil {
-					continue // reported by control-plane-not-visible
+				p := cfg.Process(c.Component)
+				if p == nil {
+					continue
 				}
+				seen = true
 				for _, r := range safeEval(c, cfg) {
-					if r.Status == NotAssessed {
-						// A flag names a file the API cannot show: say so
-						// rather than let silence read as a pass.
-						out = append(out, finding.Finding{Severity: finding.Info, Object: cfg.Process(c.Component).Object, Message: "not assessed: " + r.Message})
-						continue
-					}
-					if r.Status == Fail {
-						f := c.finding(r)
+					switch r.Status {
+					case NotAssessed:
+						// A flag names a file the API cannot show.
+						a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: p.Object, Reason: r.Message})
+					case Fail:
+						f := liveFinding(c, r, r.Object)
 						if extra := liveDetail[c.ID]; extra != nil {
 							f.Message += extra(inv)
 						}
-						out = append(out, finding.Finding{Severity: f.Severity, Object: f.Object, Place: f.Place, Message: f.Message})
+						a.Findings = append(a.Findings, f)
 					}
 				}
 			}
-			return out
+			if !seen {
+				a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Reason: fmt.Sprintf(
+					"no %s mirror Pod in kube-system (a managed control plane, an external etcd, or a component not run as a static Pod): check its configuration with rampart nodes check on the node", c.Component)})
+			}
+			return a
 		},
 	}
-}
-
-func runControlPlaneNotVisible(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-	seen := map[string]bool{}
-	for _, cfg := range nodeConfigs(inv) {
-		for _, comp := range controlPlane {
-			if cfg.Process(comp) != nil {
-				seen[comp] = true
-			}
-		}
-	}
-	counts := map[string]int{}
-	for _, c := range ConfigChecks() {
-		if c.FlagsOnly {
-			counts[c.Component]++
-		}
-	}
-	ns := finding.ObjectRef{APIVersion: "v1", Kind: "Namespace", Name: "kube-system"}
-	var out []finding.Finding
-	for _, comp := range controlPlane {
-		if !seen[comp] {
-			out = append(out, finding.Finding{Severity: finding.Info, Object: ns,
-				Message: fmt.Sprintf("no %s mirror Pod in kube-system: its %d CIS flag checks were not assessed", comp, counts[comp])})
-		}
-	}
-	return out
 }
 
 // liveDetail adds what the cluster shows to a check's message in audit.

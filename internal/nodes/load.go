@@ -64,6 +64,8 @@ func LoadPaths(paths []string, opts LoadOptions) *Config {
 				docs = append(docs, path)
 			case isFlagsFileName(path):
 				flagFiles = append(flagFiles, path)
+			case isKubeProxyConf(path):
+				docs = append(docs, path)
 			}
 			return nil
 		})
@@ -128,6 +130,16 @@ func isFlagsFileName(p string) bool {
 	// that sets KUBELET_ variables is a flags file.
 	data, err := readLimited(p, 1<<20)
 	return err == nil && bytes.Contains(data, []byte("KUBELET_"))
+}
+
+// isKubeProxyConf: kube-proxy's configuration is config.conf in kubeadm's
+// layout, a YAML document with a .conf name.
+func isKubeProxyConf(p string) bool {
+	if strings.ToLower(filepath.Ext(p)) != ".conf" {
+		return false
+	}
+	data, err := readLimited(p, 1<<20)
+	return err == nil && bytes.Contains(data, []byte("KubeProxyConfiguration"))
 }
 
 func readLimited(path string, max int64) ([]byte, error) {

@@ -49,6 +49,9 @@ func (t *textWriter) auditHead(a *finding.Audit) {
 		src += ", read " + a.CollectedAt.UTC().Format("2006-01-02 15:04:05Z")
 	}
 	t.line("%s", t.paint(ansiBold, src))
+	if k := a.KubeletConfig; k != nil {
+		t.line("Kubelet configuration read from %d of %d nodes through the API server's node proxy; %s.", k.Read, k.Nodes, clean(k.Warning))
+	}
 	t.line("")
 	t.line("%s", t.paint(ansiBold, "NIST SP 800-190 orchestrator countermeasures"))
 	for _, s := range a.Sections {
@@ -62,15 +65,62 @@ func (t *textWriter) auditHead(a *finding.Audit) {
 		case "not-assessed":
 			code = ansiFaint
 		}
+		if s.Checks > 0 && s.Passed+s.Failed+s.NotAssessed == s.Checks {
+			// The counts are filled in: give all three.
+			detail = fmt.Sprintf("%d checks: %d pass, %d fail, %d not assessed", s.Checks, s.Passed, s.Failed, s.NotAssessed)
+			if s.Findings > 0 {
+				detail += ", " + plural(s.Findings, "finding", "findings")
+			}
+		}
 		t.line("  %-6s %-52s %s  %s", s.ID, clean(s.Title), t.paint(code, fmt.Sprintf("%-12s", status)), detail)
 	}
 	if len(a.NotAssessed) > 0 {
 		t.line("")
-		t.line("Not assessed (%s):", plural(len(a.NotAssessed), "check", "checks"))
-		for _, n := range a.NotAssessed {
-			t.line("  %s: cannot read %s: %s", clean(n.Check), clean(n.Resource), clean(n.Reason))
+		t.line("Not assessed (%s):", plural(countChecks(a.NotAssessed), "check", "checks"))
+		for _, g := range groupNotAssessed(a.NotAssessed) {
+			t.line("  %s: %s", clean(strings.Join(g.checks, ", ")), clean(g.what))
 		}
 	}
+}
+
+func countChecks(ns []finding.NotAssessed) int {
+	seen := map[string]bool{}
+	for _, n := range ns {
+		seen[n.Check] = true
+	}
+	return len(seen)
+}
+
+// notAssessedGroup is the checks not assessed for the same object and
+// reason, listed on one line: a kubelet whose configuration could not be
+// read leaves a dozen checks undecided for one reason.
+type notAssessedGroup struct {
+	checks []string
+	what   string
+}
+
+func groupNotAssessed(ns []finding.NotAssessed) []notAssessedGroup {
+	var out []notAssessedGroup
+	idx := map[string]int{}
+	for _, n := range ns {
+		what := n.Reason
+		if n.Resource != "" {
+			what = "cannot read " + n.Resource + ": " + what
+		}
+		if n.Object != nil {
+			what = n.Object.String() + ": " + what
+		}
+		i, ok := idx[what]
+		if !ok {
+			i = len(out)
+			idx[what] = i
+			out = append(out, notAssessedGroup{what: what})
+		}
+		if g := &out[i]; len(g.checks) == 0 || g.checks[len(g.checks)-1] != n.Check {
+			g.checks = append(g.checks, n.Check)
+		}
+	}
+	return out
 }
 
 // nodes writes the node inventory as a table.
