@@ -243,3 +243,26 @@ func TestErrorsAreSentinels(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestFieldPathKeysIsRepeatedKey(t *testing.T) {
+	for _, tc := range []struct {
+		base FieldPath
+		keys []string
+	}{
+		{"", nil},
+		{"", []string{"spec"}},
+		{"", []string{"spec", "template"}},
+		{"spec.containers[0]", []string{"securityContext", "privileged"}},
+		{"metadata", []string{"annotations", "a.b/c"}},
+		{"x", []string{"", "y"}},
+		{"x", []string{`q"uote`}},
+	} {
+		want := tc.base
+		for _, k := range tc.keys {
+			want = want.Key(k)
+		}
+		if got := tc.base.Keys(tc.keys...); got != want {
+			t.Errorf("%q.Keys(%q) = %q, want %q", tc.base, tc.keys, got, want)
+		}
+	}
+}

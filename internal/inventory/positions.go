@@ -201,12 +201,29 @@ func (f FieldPath) Index(i int) FieldPath {
 	return f + FieldPath("["+strconv.Itoa(i)+"]")
 }
 
-// Keys appends several keys.
+// Keys appends several keys, in one allocation when none needs quoting
+// (checks build a path for each finding).
 func (f FieldPath) Keys(ks ...string) FieldPath {
+	n := len(f)
 	for _, k := range ks {
-		f = f.Key(k)
+		if needsQuote(k) {
+			for _, k := range ks {
+				f = f.Key(k)
+			}
+			return f
+		}
+		n += 1 + len(k)
 	}
-	return f
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(string(f))
+	for _, k := range ks {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(k)
+	}
+	return FieldPath(b.String())
 }
 
 // String returns the path.

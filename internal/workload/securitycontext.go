@@ -85,7 +85,7 @@ func podSecurityContextPath(p *inventory.Pod, field ...string) inventory.FieldPa
 
 // containerSecurityContextPath is the path of a field of a container's securityContext.
 func containerSecurityContextPath(c inventory.Container, field ...string) inventory.FieldPath {
-	return c.Path.Key("securityContext").Keys(field...)
+	return c.Path.Keys(append([]string{"securityContext"}, field...)...)
 }
 
 // allowPrivilegeEscalation follows allowPrivilegeEscalation_1_25.
