@@ -71,7 +71,8 @@ func (a *Authorizer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	sar, err := DecodeSubjectAccessReview(body)
+	sar, err := DecodeSubjectAccessReview(body.Bytes())
+	body.release()
 	if err != nil {
 		a.metrics.Observe("authorization", "malformed", time.Since(start))
 		http.Error(w, err.Error(), http.StatusBadRequest)

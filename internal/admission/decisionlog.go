@@ -2,12 +2,14 @@ package admission
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -60,21 +62,35 @@ func admissionDecision(req *admissionv1.AdmissionRequest, kind, result, mode, ru
 }
 
 // DecisionLog writes decisions as JSON lines to a file, rotating it by
-// size, or to a stream. Lines are buffered and flushed every second and on
-// Close, so nothing recorded is lost on a graceful shutdown.
+// size, or to a stream. Record only queues a decision: one goroutine
+// encodes and writes them, so that a slow disk or a full pipe never holds
+// an admission request (a queue that is full drops the decision and counts
+// it, see Dropped). Lines are flushed every second and on Close, so nothing
+// queued is lost on a graceful shutdown.
 type DecisionLog struct {
-	mu       sync.Mutex
+	queue chan Decision
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+
+	closed  atomic.Bool
+	errs    atomic.Int64
+	dropped atomic.Int64
+
+	// Owned by the writer goroutine, then by Close.
 	w        *bufio.Writer
 	file     *os.File // nil when writing to a stream
-	stream   io.Writer
+	line     bytes.Buffer
+	enc      *json.Encoder
 	path     string
 	size     int64
 	maxBytes int64
 	backups  int
-	errs     int
-	stop     chan struct{}
-	done     chan struct{}
 }
+
+// queueSize bounds the decisions waiting to be written: at 1,000 warnings
+// a second it is eight seconds of a stalled disk.
+const queueSize = 8192
 
 // OpenDecisionLog appends to path, rotating it to path.1 … path.N (N =
 // backups) when it would grow past maxBytes; maxBytes <= 0 never rotates.
@@ -89,7 +105,7 @@ func OpenDecisionLog(path string, maxBytes int64, backups int) (*DecisionLog, er
 
 // NewStreamLog writes decisions to w (e.g. standard output), without rotation.
 func NewStreamLog(w io.Writer) *DecisionLog {
-	l := &DecisionLog{stream: w, w: bufio.NewWriter(w)}
+	l := &DecisionLog{w: bufio.NewWriterSize(w, 64<<10)}
 	l.start()
 	return l
 }
@@ -109,48 +125,68 @@ func (l *DecisionLog) open() error {
 }
 
 func (l *DecisionLog) start() {
+	l.queue = make(chan Decision, queueSize)
 	l.stop, l.done = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(l.done)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				l.mu.Lock()
-				if err := l.w.Flush(); err != nil {
-					l.errs++
-				}
-				l.mu.Unlock()
-			case <-l.stop:
-				return
-			}
-		}
-	}()
+	l.enc = json.NewEncoder(&l.line)
+	go l.run()
 }
 
-// Record writes one decision. Write errors are counted (Errors), not
-// returned: a full disk must not turn into denied requests.
-func (l *DecisionLog) Record(d Decision) {
-	line, err := json.Marshal(d)
-	if err != nil {
-		return
-	}
-	line = append(line, '\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.w == nil {
-		return // closed
-	}
-	if l.file != nil && l.maxBytes > 0 && l.size > 0 && l.size+int64(len(line)) > l.maxBytes {
-		if err := l.rotate(); err != nil {
-			l.errs++
+// run writes queued decisions until Close, then what is still queued.
+func (l *DecisionLog) run() {
+	defer close(l.done)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case d := <-l.queue:
+			l.write(d)
+		case <-t.C:
+			if err := l.w.Flush(); err != nil {
+				l.errs.Add(1)
+			}
+		case <-l.stop:
+			for {
+				select {
+				case d := <-l.queue:
+					l.write(d)
+				default:
+					return
+				}
+			}
 		}
 	}
-	n, err := l.w.Write(line)
+}
+
+// Record queues one decision. It never blocks: when the queue is full the
+// decision is dropped and counted. Write errors are counted (Errors), not
+// returned: a full disk must not turn into denied requests.
+func (l *DecisionLog) Record(d Decision) {
+	if l.closed.Load() {
+		l.dropped.Add(1)
+		return
+	}
+	select {
+	case l.queue <- d:
+	default:
+		l.dropped.Add(1)
+	}
+}
+
+func (l *DecisionLog) write(d Decision) {
+	l.line.Reset()
+	if err := l.enc.Encode(d); err != nil { // one line, newline included
+		l.errs.Add(1)
+		return
+	}
+	if l.file != nil && l.maxBytes > 0 && l.size > 0 && l.size+int64(l.line.Len()) > l.maxBytes {
+		if err := l.rotate(); err != nil {
+			l.errs.Add(1)
+		}
+	}
+	n, err := l.w.Write(l.line.Bytes())
 	l.size += int64(n)
 	if err != nil {
-		l.errs++
+		l.errs.Add(1)
 	}
 }
 
@@ -173,24 +209,26 @@ func (l *DecisionLog) rotate() error {
 }
 
 // Errors returns how many writes failed.
-func (l *DecisionLog) Errors() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.errs
-}
+func (l *DecisionLog) Errors() int { return int(l.errs.Load()) }
 
-// Close flushes what is buffered and closes the file. Records after Close
-// are dropped.
+// Dropped returns how many decisions were dropped because the queue was
+// full (the disk or the stream could not keep up) or the log was closed.
+func (l *DecisionLog) Dropped() int { return int(l.dropped.Load()) }
+
+// Close writes what is queued, flushes and closes the file. Records after
+// Close are dropped.
 func (l *DecisionLog) Close() error {
-	close(l.stop)
+	first := false
+	l.once.Do(func() {
+		first = true
+		l.closed.Store(true)
+		close(l.stop)
+	})
 	<-l.done
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.w == nil {
+	if !first {
 		return nil
 	}
 	err := l.w.Flush()
-	l.w = nil
 	if l.file != nil {
 		if serr := l.file.Sync(); err == nil {
 			err = serr

@@ -113,3 +113,46 @@ func TestDecisionLogFlushesPeriodically(t *testing.T) {
 	}
 	t.Fatal("record not flushed within 5s while running")
 }
+
+// blockedStream is a stream nobody reads, as a full pipe to a stuck log
+// collector is.
+type blockedStream struct {
+	release chan struct{}
+	mu      sync.Mutex
+	lines   int
+}
+
+func (s *blockedStream) Write(p []byte) (int, error) {
+	<-s.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lines += strings.Count(string(p), "\n")
+	return len(p), nil
+}
+
+func TestDecisionLogNeverBlocksARequest(t *testing.T) {
+	s := &blockedStream{release: make(chan struct{})}
+	l := NewStreamLog(s)
+	const n = queueSize + 2000
+	start := time.Now()
+	for i := range n {
+		l.Record(Decision{User: fmt.Sprint(i), Message: "image not pinned"})
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("recording %d decisions into a stuck stream took %v", n, took)
+	}
+	if l.Dropped() == 0 {
+		t.Error("no decision dropped while the stream was stuck")
+	}
+	close(s.release)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.lines, n-l.Dropped(); got != want {
+		t.Errorf("%d lines written, want the %d not dropped", got, want)
+	}
+	l.Record(Decision{User: "late"})
+	if got, want := l.Dropped(), n-s.lines+1; got != want {
+		t.Errorf("dropped %d after a record past Close, want %d", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,17 @@ type Metrics struct {
 	decisions *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	handler   http.Handler
+	// series caches the counter and histogram of each kind and result, so
+	// that a decision costs two atomic updates, not a label hash and a
+	// lookup under the vector's lock.
+	series sync.Map // seriesKey → *series
+}
+
+type seriesKey struct{ kind, result string }
+
+type series struct {
+	decisions prometheus.Counter
+	latency   prometheus.Observer
 }
 
 // NewMetrics returns empty metrics.
@@ -46,8 +58,17 @@ func (m *Metrics) Observe(kind, result string, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.decisions.WithLabelValues(kind, result).Inc()
-	m.latency.WithLabelValues(kind).Observe(d.Seconds())
+	key := seriesKey{kind, result}
+	v, ok := m.series.Load(key)
+	if !ok {
+		v, _ = m.series.LoadOrStore(key, &series{
+			decisions: m.decisions.WithLabelValues(kind, result),
+			latency:   m.latency.WithLabelValues(kind),
+		})
+	}
+	s := v.(*series)
+	s.decisions.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
 // Decisions returns the count of decisions of kind with result.

@@ -102,7 +102,18 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 // Serve answers on l over TLS until ctx ends, then stops accepting, lets
 // requests in flight finish (up to grace) and returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener, tlsConfig *tls.Config, grace time.Duration) error {
+	// HTTP/1.1 only: the API server calls webhooks over keep-alive
+	// HTTP/1.1 anyway (k8s.io/apiserver sets NextProtos to http/1.1 for
+	// every webhook not on localhost, kubernetes/kubernetes#75791), Go's
+	// HTTP/1.1 server answers on the connection's own goroutine where
+	// HTTP/2 hands every request and frame between goroutines, and HTTP/2's
+	// stream resets are a denial-of-service surface (CVE-2023-44487) that a
+	// webhook has no need for; controller-runtime turns it off for the same
+	// reason.
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
 	srv := &http.Server{
+		Protocols:         protocols,
 		Handler:           s.mux,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 5 * time.Second,

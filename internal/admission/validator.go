@@ -28,6 +28,9 @@ var ErrNotHandled = errors.New("kind not handled")
 type ValidatorHandler[T any] struct {
 	Decode    func(req *admissionv1.AdmissionRequest, raw []byte) (T, error)
 	Validator Validator[T]
+	// OldUnused skips decoding the old object of an update, for validators
+	// that judge only the new one: ValidateUpdate gets the zero T as old.
+	OldUnused bool
 }
 
 type requestKey struct{}
@@ -70,9 +73,11 @@ func (h ValidatorHandler[T]) Admit(ctx context.Context, req *admissionv1.Admissi
 		if !ok {
 			return resp
 		}
-		old, ok, resp := decode(req.OldObject.Raw)
-		if !ok {
-			return resp
+		var old T
+		if !h.OldUnused {
+			if old, ok, resp = decode(req.OldObject.Raw); !ok {
+				return resp
+			}
 		}
 		warnings, err = h.Validator.ValidateUpdate(ctx, old, obj)
 	case admissionv1.Delete:

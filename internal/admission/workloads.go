@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
-	"github.com/rampart-dev/rampart/internal/workload"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	sigsjson "sigs.k8s.io/json"
 )
 
 // DecodeObject turns the object of an admission request into the inventory
@@ -24,11 +23,11 @@ func DecodeObject(req *admissionv1.AdmissionRequest, raw []byte) (*inventory.Obj
 		return nil, fmt.Errorf("%w: no object", ErrNotHandled)
 	}
 	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	typed, err := scheme.New(gvk)
-	if err != nil {
+	if !scheme.Recognizes(gvk) {
 		return nil, fmt.Errorf("%w: %s", ErrNotHandled, gvk)
 	}
-	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, typed); err != nil {
+	typed, err := decodeTyped(gvk, raw)
+	if err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", gvk.Kind, err)
 	}
 	m, err := meta.Accessor(typed)
@@ -64,6 +63,9 @@ func DecodeObject(req *admissionv1.AdmissionRequest, raw []byte) (*inventory.Obj
 type Workloads struct {
 	policy func() *policy.Policy
 	log    Recorder
+	// checks are those the current policy enables, worked out once per
+	// policy rather than on every request.
+	checks atomic.Pointer[checkSet]
 }
 
 // NewWorkloads returns the workload validator; policy is read on every
@@ -74,7 +76,9 @@ func NewWorkloads(pol func() *policy.Policy, log Recorder) *Workloads {
 
 // Handler returns the validator as an admission Handler.
 func (v *Workloads) Handler() Handler {
-	return ValidatorHandler[*inventory.Object]{Decode: DecodeObject, Validator: v}
+	// Only the new object of an update is judged, so the old one, as large,
+	// is not decoded.
+	return ValidatorHandler[*inventory.Object]{Decode: DecodeObject, Validator: v, OldUnused: true}
 }
 
 // ValidateCreate implements Validator.
@@ -94,24 +98,23 @@ func (v *Workloads) ValidateDelete(context.Context, *inventory.Object) (Warnings
 
 // problem is one failed check or label rule with its mode.
 type problem struct {
-	rule, mode, message string
+	rule, container, mode, message string
 }
 
 func (v *Workloads) judge(ctx context.Context, obj *inventory.Object) (Warnings, error) {
 	pol := v.policy()
-	var problems []problem
-	for _, f := range workload.Run([]*inventory.Object{obj}, pol) {
-		if f.Exempted {
-			continue
-		}
-		problems = append(problems, problem{
-			rule:    f.Check,
-			mode:    pol.Webhook.Admission.ModeFor(f.Check, obj.Namespace),
-			message: findingMessage(f),
-		})
-	}
+	problems := v.checksFor(pol).run(obj)
 	problems = append(problems, labelProblems(pol.Webhook.Labels, obj)...)
 	return v.enforce(ctx, obj, problems)
+}
+
+func (v *Workloads) checksFor(pol *policy.Policy) *checkSet {
+	if cs := v.checks.Load(); cs != nil && cs.pol == pol {
+		return cs
+	}
+	cs := newCheckSet(pol)
+	v.checks.Store(cs)
+	return cs
 }
 
 func findingMessage(f finding.Finding) string {

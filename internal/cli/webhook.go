@@ -153,6 +153,9 @@ func runWebhookServe(ctx context.Context, s streams, o *webhookServeOptions) err
 		if err := log.Close(); err != nil {
 			logger.Error("closing the decision log", "error", err)
 		}
+		if n := log.Dropped(); n > 0 {
+			logger.Warn("decisions dropped because the decision log could not keep up", "dropped", n)
+		}
 	}()
 
 	pods, err := admission.NewPodCache(client)

@@ -1,0 +1,96 @@
+package admission
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	sigsjson "sigs.k8s.io/json"
+)
+
+// The objects the API server sends carry metadata.managedFields and status,
+// often half of their bytes, and decoding them (field sets, timestamps
+// parsed one by one) was a third of the cost of decoding a Deployment.
+// No workload check reads either, so objects that run pods are decoded
+// without them: the JSON is still read and validated whole, but those two
+// values are skipped rather than built. TestSpecDecodersMatchTheScheme holds
+// the result equal to a full decode with the two fields cleared.
+
+// ignored takes any JSON value and keeps nothing.
+type ignored struct{}
+
+func (*ignored) UnmarshalJSON([]byte) error { return nil }
+
+// metaWire is ObjectMeta with managedFields ignored: a field at the outer
+// level wins over the embedded one of the same JSON name.
+type metaWire struct {
+	metav1.ObjectMeta `json:",inline"`
+	ManagedFields     ignored `json:"managedFields"`
+}
+
+// specWire is an object with spec S and no status.
+type specWire[S any] struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        metaWire `json:"metadata"`
+	Spec            S        `json:"spec"`
+}
+
+type specDecoder func(raw []byte) (runtime.Object, error)
+
+func specOf[S any](build func(metav1.ObjectMeta, S) runtime.Object) specDecoder {
+	return func(raw []byte) (runtime.Object, error) {
+		var w specWire[S]
+		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &w); err != nil {
+			return nil, err
+		}
+		obj := build(w.Metadata.ObjectMeta, w.Spec)
+		obj.GetObjectKind().SetGroupVersionKind(w.GroupVersionKind())
+		return obj, nil
+	}
+}
+
+// specDecoders are the kinds that run pods, as inventory.PodOf knows them.
+var specDecoders = map[schema.GroupVersionKind]specDecoder{
+	corev1.SchemeGroupVersion.WithKind("Pod"): specOf(func(m metav1.ObjectMeta, s corev1.PodSpec) runtime.Object {
+		return &corev1.Pod{ObjectMeta: m, Spec: s}
+	}),
+	corev1.SchemeGroupVersion.WithKind("ReplicationController"): specOf(func(m metav1.ObjectMeta, s corev1.ReplicationControllerSpec) runtime.Object {
+		return &corev1.ReplicationController{ObjectMeta: m, Spec: s}
+	}),
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): specOf(func(m metav1.ObjectMeta, s appsv1.DeploymentSpec) runtime.Object {
+		return &appsv1.Deployment{ObjectMeta: m, Spec: s}
+	}),
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): specOf(func(m metav1.ObjectMeta, s appsv1.StatefulSetSpec) runtime.Object {
+		return &appsv1.StatefulSet{ObjectMeta: m, Spec: s}
+	}),
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): specOf(func(m metav1.ObjectMeta, s appsv1.DaemonSetSpec) runtime.Object {
+		return &appsv1.DaemonSet{ObjectMeta: m, Spec: s}
+	}),
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): specOf(func(m metav1.ObjectMeta, s appsv1.ReplicaSetSpec) runtime.Object {
+		return &appsv1.ReplicaSet{ObjectMeta: m, Spec: s}
+	}),
+	batchv1.SchemeGroupVersion.WithKind("Job"): specOf(func(m metav1.ObjectMeta, s batchv1.JobSpec) runtime.Object {
+		return &batchv1.Job{ObjectMeta: m, Spec: s}
+	}),
+	batchv1.SchemeGroupVersion.WithKind("CronJob"): specOf(func(m metav1.ObjectMeta, s batchv1.CronJobSpec) runtime.Object {
+		return &batchv1.CronJob{ObjectMeta: m, Spec: s}
+	}),
+}
+
+// decodeTyped decodes raw as the typed object of gvk: objects that run
+// pods without managed fields and status, the rest whole.
+func decodeTyped(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
+	if d, ok := specDecoders[gvk]; ok {
+		return d(raw)
+	}
+	typed, err := scheme.New(gvk)
+	if err != nil {
+		return nil, err
+	}
+	if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, typed); err != nil {
+		return nil, err
+	}
+	return typed, nil
+}

@@ -1,0 +1,226 @@
+package loadgen
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestQuantile(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	var hundred []time.Duration
+	for i := 1; i <= 100; i++ {
+		hundred = append(hundred, ms(i))
+	}
+	tests := []struct {
+		name   string
+		sorted []time.Duration
+		q      float64
+		want   time.Duration
+	}{
+		{"empty", nil, 0.99, 0},
+		{"one", []time.Duration{ms(7)}, 0.5, ms(7)},
+		{"median of 100 is the 50th", hundred, 0.5, ms(50)},
+		{"p99 of 100 is the 99th", hundred, 0.99, ms(99)},
+		{"p99.9 of 100 is the largest", hundred, 0.999, ms(100)},
+		{"max", hundred, 1, ms(100)},
+		{"min", hundred, 0, ms(1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Quantile(tt.sorted, tt.q); got != tt.want {
+				t.Errorf("Quantile(%v) = %v, want %v", tt.q, got, tt.want)
+			}
+		})
+	}
+}
+
+// tlsServer serves h over TLS with HTTP/2 enabled and counts the
+// connections it accepts and the protocol of every request.
+type tlsServer struct {
+	*httptest.Server
+	conns  atomic.Int64
+	protos sync.Map // "HTTP/2.0" → true
+}
+
+func newTLSServer(t *testing.T, h http.HandlerFunc) *tlsServer {
+	t.Helper()
+	s := &tlsServer{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.protos.Store(r.Proto, true)
+		h(w, r)
+	}))
+	s.EnableHTTP2 = true
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *tlsServer) clientTLS() *tls.Config {
+	return s.Client().Transport.(*http.Transport).TLSClientConfig
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }
+
+func TestRunHTTP2OverFewConnections(t *testing.T) {
+	s := newTLSServer(t, ok)
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 200 * time.Millisecond,
+		Duration: 500 * time.Millisecond, Conns: 2, HTTP2: true, TLS: s.clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.Latencies) != 100 {
+		t.Fatalf("got %d answers and %d errors (%v), want 100 and none", len(res.Latencies), res.Errors, res.Err)
+	}
+	if _, ok := s.protos.Load("HTTP/2.0"); !ok {
+		t.Error("no request came over HTTP/2")
+	}
+	if _, ok := s.protos.Load("HTTP/1.1"); ok {
+		t.Error("a request came over HTTP/1.1")
+	}
+	if got := s.conns.Load(); got != 2 {
+		t.Errorf("server accepted %d connections, want 2", got)
+	}
+	if res.Dials != 0 {
+		t.Errorf("%d connections opened during the measurement, want none after the warm-up", res.Dials)
+	}
+}
+
+func TestRunHTTP1KeepAlive(t *testing.T) {
+	s := newTLSServer(t, ok)
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Warmup: 200 * time.Millisecond,
+		Duration: 300 * time.Millisecond, Conns: 2, TLS: s.clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.Latencies) != 30 {
+		t.Fatalf("got %d answers and %d errors (%v), want 30 and none", len(res.Latencies), res.Errors, res.Err)
+	}
+	if _, ok := s.protos.Load("HTTP/1.1"); !ok {
+		t.Error("no request came over HTTP/1.1")
+	}
+	if _, ok := s.protos.Load("HTTP/2.0"); ok {
+		t.Error("a request came over HTTP/2")
+	}
+	// Requests 10 ms apart answered at once need a connection or two (more
+	// only when the machine is so busy that answers overlap), kept alive.
+	if got := s.conns.Load(); got >= 10 {
+		t.Errorf("server accepted %d connections for 50 requests, want them kept alive", got)
+	}
+}
+
+// A server that stalls holds up every request due during the stall: an
+// open-loop generator charges each of them the time it waited, where a
+// closed loop would have sent them late and seen one slow request.
+func TestRunCountsStallsFromTheSchedule(t *testing.T) {
+	var (
+		mu sync.Mutex
+		n  atomic.Int64
+	)
+	s := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n.Add(1) == 50 {
+			time.Sleep(200 * time.Millisecond)
+		}
+		ok(w, r)
+	})
+	// Over one HTTP/2 connection, so that the requests held up do not open
+	// connections of their own, whose handshakes would add to the stall.
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Duration: time.Second, HTTP2: true, TLS: s.clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 {
+		t.Fatal(res.Err)
+	}
+	// About 40 of 200 requests fall in the stall, waiting 200 ms down to 0:
+	// the slowest 10% waited more than about 100 ms.
+	if p90, p50 := Quantile(res.Latencies, 0.9), Quantile(res.Latencies, 0.5); p90 < 80*time.Millisecond || p50 > 50*time.Millisecond {
+		t.Errorf("p50 %v, p90 %v: want the stall in the tail (p90 ≥ 80 ms) and not in the median", p50, p90)
+	}
+	if max := Quantile(res.Latencies, 1); max < 190*time.Millisecond {
+		t.Errorf("max %v, want the whole stall", max)
+	}
+}
+
+func TestRunCountsFailures(t *testing.T) {
+	s := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "bad content type", http.StatusUnsupportedMediaType)
+			return
+		}
+		_, _ = w.Write([]byte("nope"))
+	})
+	errNope := errors.New("answer says nope")
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Duration: 100 * time.Millisecond, TLS: s.clientTLS(),
+		Check: func(body []byte) error {
+			if string(body) == "nope" {
+				return errNope
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 10 || !errors.Is(res.Err, errNope) || len(res.Latencies) != 0 {
+		t.Errorf("errors %d (%v), %d answers: want every answer judged failed by Check", res.Errors, res.Err, len(res.Latencies))
+	}
+}
+
+func TestRunRefusesBadOptions(t *testing.T) {
+	if _, err := Run(context.Background(), Options{URL: "https://127.0.0.1:1", Rate: 0, Duration: time.Second}); err == nil {
+		t.Error("rate 0 accepted")
+	}
+	if _, err := Run(context.Background(), Options{URL: "https://127.0.0.1:1", Rate: 10}); err == nil {
+		t.Error("duration 0 accepted")
+	}
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	s := newTLSServer(t, ok)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := Run(ctx, Options{URL: s.URL, Body: []byte("{}"), Rate: 10, Duration: time.Minute, TLS: s.clientTLS()})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err %v, want the context's", err)
+	}
+}
+
+// A benchmark adds up its one-second runs; the merged result is sorted, so
+// that its quantiles are those of all requests.
+func TestResultAdd(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	errFirst := errors.New("first")
+	total := &Result{}
+	total.Add(&Result{Latencies: ms(1, 5, 9), Lag: ms(0, 1, 2), Errors: 1, Err: errFirst, Dials: 2, Elapsed: time.Second})
+	total.Add(&Result{Latencies: ms(2, 3, 40), Lag: ms(0, 0, 7), Errors: 2, Err: errors.New("second"), Elapsed: time.Second})
+	if want := ms(1, 2, 3, 5, 9, 40); !slices.Equal(total.Latencies, want) {
+		t.Errorf("latencies %v, want %v", total.Latencies, want)
+	}
+	if got := Quantile(total.Latencies, 0.5); got != 3*time.Millisecond {
+		t.Errorf("median %v, want 3ms", got)
+	}
+	if total.Errors != 3 || total.Err != errFirst || total.Dials != 2 || total.Elapsed != 2*time.Second || Quantile(total.Lag, 1) != 7*time.Millisecond {
+		t.Errorf("merged %+v", total)
+	}
+}

@@ -1,0 +1,265 @@
+//go:build linux
+
+package loadgen_test
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rampart-dev/rampart/internal/admission"
+	"github.com/rampart-dev/rampart/internal/admission/admissiontest"
+	"github.com/rampart-dev/rampart/internal/admission/loadgen"
+	"github.com/rampart-dev/rampart/internal/testcluster"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The webhook watches pods and namespaces, so it is served against a real
+// API server, started only by the benchmark that needs it.
+func TestMain(m *testing.M) { testcluster.Main(m, testcluster.Options{}) }
+
+var (
+	rate      = flag.Int("rate", 1000, "requests per second the webhook benchmark sends")
+	conns     = flag.Int("conns", 0, "idle connections kept alive (default 25, as client-go's transport)")
+	warmup    = flag.Duration("warmup", 3*time.Second, "load sent before measuring")
+	serverEnv = flag.String("server-env", "", "semicolon-separated NAME=VALUE added to the server's environment, e.g. GODEBUG=gctrace=1")
+	rampart   = flag.String("rampart", "", "rampart binary to serve with (default: built from this module)")
+	serverLog = flag.String("server-log", "", "file for the server's standard error (default: discarded unless the benchmark fails)")
+)
+
+// BenchmarkWebhookServe measures what the API server sees: the real
+// rampart webhook serve runs as a child process, with the full workload
+// catalog and a decision log file, and each iteration sends a second of
+// update reviews of a typical Deployment at -rate over TLS, open loop, on
+// keep-alive HTTP/1.1 connections as the API server does.
+// Reported: latency percentiles from each request's due time, CPU time of
+// the server per request (from /proc, independent of other load on the
+// machine) and of the generator, and the generator's own lateness.
+//
+//	go test -run '^$' -bench WebhookServe -benchtime 20x ./internal/admission/loadgen
+func BenchmarkWebhookServe(b *testing.B) {
+	cluster := testcluster.Shared(b)
+	dir := b.TempDir()
+	bin := buildRampart(b, dir)
+	certs := admissiontest.NewCerts(b, dir)
+	policyFile := filepath.Join(dir, "rampart.yaml")
+	if err := os.WriteFile(policyFile, []byte(admissiontest.BenchPolicy), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	addr := freeAddr(b)
+	srv := startServer(b, bin, dir, "webhook", "serve", "--policy", policyFile, "--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile,
+		"--kubeconfig", cluster.Kubeconfig(b), "--listen", addr, "--decision-log", filepath.Join(dir, "decisions.log"))
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certs.CAPEM)
+	tlsConfig := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	waitReady(b, srv, "https://"+addr+admission.PathReadyz, tlsConfig)
+
+	body := admissiontest.Review(b, admissiontest.Request{
+		Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Group: "apps", Resource: "deployments",
+		Namespace: "shop", Name: "web", Operation: admissionv1.Update, User: "system:serviceaccount:ci:deployer",
+		Object: admissiontest.TypicalDeployment("web"), OldObject: admissiontest.TypicalDeployment("web"),
+	})
+	gen, err := loadgen.New(loadgen.Options{URL: "https://" + addr + admission.PathWorkloads, Body: body, Rate: *rate,
+		Duration: time.Second, Conns: *conns, TLS: tlsConfig, Check: admitted})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gen.Close()
+	ctx := b.Context()
+	if *warmup > 0 {
+		if _, err := gen.Run(ctx, *warmup); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	total := &loadgen.Result{}
+	serverCPU0, ownCPU0 := processCPU(srv.Process.Pid), ownCPU()
+	for b.Loop() {
+		res, err := gen.Run(ctx, time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		total.Add(res)
+	}
+	serverCPU, ownUsed := processCPU(srv.Process.Pid)-serverCPU0, ownCPU()-ownCPU0
+	if total.Errors > 0 {
+		b.Fatalf("%d of %d requests failed, first: %v", total.Errors, total.Errors+len(total.Latencies), total.Err)
+	}
+	n := float64(len(total.Latencies))
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 0.5)), "p50-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 0.9)), "p90-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 0.99)), "p99-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 0.999)), "p99.9-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 1)), "max-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Lag, 0.99)), "lag-p99-ms")
+	b.ReportMetric(n, "requests")
+	b.ReportMetric(float64(total.Dials), "dials")
+	if serverCPU >= 0 {
+		b.ReportMetric(float64(serverCPU.Microseconds())/n, "server-cpu-µs/req")
+	}
+	b.ReportMetric(float64(ownUsed.Microseconds())/n, "loadgen-cpu-µs/req")
+	b.Logf("%s; load average %s", total, loadAverage())
+}
+
+// admitted accepts the answer the typical Deployment must get.
+func admitted(body []byte) error {
+	if !bytes.Contains(body, []byte(`"uid":"uid-1"`)) || !bytes.Contains(body, []byte(`"allowed":true`)) {
+		return fmt.Errorf("answer is not an admission of uid-1: %.200s", body)
+	}
+	return nil
+}
+
+// buildRampart builds the rampart command, as users run it.
+func buildRampart(b *testing.B, dir string) string {
+	b.Helper()
+	if *rampart != "" {
+		return *rampart
+	}
+	bin := filepath.Join(dir, "rampart")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/rampart-dev/rampart/cmd/rampart")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building rampart: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freeAddr(b *testing.B) string {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return addr
+}
+
+// startServer runs bin with args and stops it (SIGTERM, as Kubernetes
+// does) when b ends, showing its log if b failed.
+func startServer(b *testing.B, bin, dir string, args ...string) *exec.Cmd {
+	b.Helper()
+	logFile := *serverLog
+	if logFile == "" {
+		logFile = filepath.Join(dir, "server.log")
+	}
+	log, err := os.Create(logFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Env = os.Environ()
+	for kv := range strings.SplitSeq(*serverEnv, ";") {
+		if kv != "" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("starting %s: %v", bin, err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		_ = log.Close()
+		if b.Failed() {
+			out, _ := os.ReadFile(logFile)
+			b.Logf("server log:\n%s", out)
+		}
+	})
+	return cmd
+}
+
+func waitReady(b *testing.B, srv *exec.Cmd, url string, tlsConfig *tls.Config) {
+	b.Helper()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: time.Second}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(30 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(url)
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = fmt.Errorf("status %d", resp.StatusCode)
+		}
+		last = err
+		if srv.ProcessState != nil {
+			b.Fatal("the server exited")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Fatalf("the server did not become ready: %v", last)
+}
+
+// processCPU is the user and system CPU time of process pid from
+// /proc/pid/stat, or -1 where there is no /proc.
+func processCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after it. utime and stime are fields 14 and 15, in clock ticks
+	// of 1/100 s (USER_HZ, fixed at 100 on Linux).
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return -1
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// ownCPU is the CPU time of this process: the load generator.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
