@@ -38,10 +38,7 @@ func newCheckSet(pol *policy.Policy) *checkSet {
 // order of workload.Run's findings.
 func (cs *checkSet) run(obj *inventory.Object) []problem {
 	t := &workload.Target{Object: obj, Pod: inventory.PodOf(obj), Config: cs.cfg}
-	subj := policy.Subject{Ref: obj.Ref(), Labels: obj.Labels, Annotations: []map[string]string{obj.Annotations}}
-	if t.Pod != nil {
-		subj.Annotations = append(subj.Annotations, t.Pod.Meta.Annotations)
-	}
+	subj := workload.Subject(t)
 	var out []problem
 	for _, c := range cs.checks {
 		for _, r := range c.Run(t) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,6 +144,14 @@ func TestDecisionLogNeverBlocksARequest(t *testing.T) {
 	}
 	if l.Dropped() == 0 {
 		t.Error("no decision dropped while the stream was stuck")
+	}
+	// The losses are visible to monitoring.
+	m := NewMetrics()
+	m.watchLog(l)
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if want := fmt.Sprintf("rampart_webhook_decision_log_dropped_total %d\n", l.Dropped()); !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics lack %q", want)
 	}
 	close(s.release)
 	if err := l.Close(); err != nil {

@@ -53,6 +53,24 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// watchLog exports the decision log's losses: decisions dropped because
+// its output stalled, and lines it failed to write.
+func (m *Metrics) watchLog(l *DecisionLog) {
+	if l == nil {
+		return
+	}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "rampart_webhook_decision_log_dropped_total",
+			Help: "Decisions not logged because the log's queue was full (its output stalled).",
+		}, func() float64 { return float64(l.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "rampart_webhook_decision_log_errors_total",
+			Help: "Decision log lines that could not be written.",
+		}, func() float64 { return float64(l.Errors()) }),
+	)
+}
+
 // Observe records one decision of kind with result, taking d.
 func (m *Metrics) Observe(kind, result string, d time.Duration) {
 	if m == nil {

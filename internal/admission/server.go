@@ -65,6 +65,9 @@ func NewServer(cfg Config) *Server {
 		cfg.Policy = policy.Default()
 	}
 	s := &Server{cfg: cfg, metrics: NewMetrics(), mux: http.NewServeMux()}
+	if l, ok := cfg.Log.(*DecisionLog); ok {
+		s.metrics.watchLog(l)
+	}
 	s.policy.Store(cfg.Policy)
 	pol := s.policy.Load
 	s.mux.Handle(PathWorkloads, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(pol, cfg.Log).Handler(), budget: cfg.Budget, fail: FailOpen, metrics: s.metrics})

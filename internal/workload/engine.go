@@ -73,10 +73,7 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 func runObject(out []finding.Finding, o *inventory.Object, checks []*Check, cfg *Config, pol *policy.Policy) []finding.Finding {
 	t := &Target{Object: o, Pod: inventory.PodOf(o), Config: cfg}
 	first := len(out)
-	subj := policy.Subject{Ref: o.Ref(), Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
-	if t.Pod != nil {
-		subj.Annotations = append(subj.Annotations, t.Pod.Meta.Annotations)
-	}
+	subj := Subject(t)
 	for _, c := range checks {
 		for _, r := range c.Run(t) {
 			f := finding.Finding{
@@ -98,4 +95,16 @@ func runObject(out []finding.Finding, o *inventory.Object, checks []*Check, cfg 
 	// usually sorted as a whole, which finding.Sort then only verifies.
 	finding.Sort(out[first:])
 	return out
+}
+
+// Subject is what policy exemptions match for a workload: the object, its
+// labels, and its own and its pod template's annotations (where
+// rampart.dev/ignore may stand).
+func Subject(t *Target) policy.Subject {
+	o := t.Object
+	subj := policy.Subject{Ref: o.Ref(), Labels: o.Labels, Annotations: []map[string]string{o.Annotations}}
+	if t.Pod != nil {
+		subj.Annotations = append(subj.Annotations, t.Pod.Meta.Annotations)
+	}
+	return subj
 }
