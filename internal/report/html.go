@@ -22,6 +22,7 @@ type htmlPage struct {
 	Severities               []htmlCount
 	Sections                 []finding.Section
 	NotAssessed              []finding.NotAssessed
+	KubeletConfig            *finding.KubeletConfigRead
 	Problems                 []htmlProblem
 	Groups                   []htmlGroup
 	Nodes                    []finding.Node
@@ -63,7 +64,7 @@ func renderHTML(b *bytes.Buffer, v *view) error {
 		if !a.CollectedAt.IsZero() {
 			p.Subtitle += ", read " + a.CollectedAt.UTC().Format("2006-01-02 15:04:05Z")
 		}
-		p.Sections, p.NotAssessed, p.Nodes = a.Sections, a.NotAssessed, a.Nodes
+		p.Sections, p.NotAssessed, p.Nodes, p.KubeletConfig = a.Sections, a.NotAssessed, a.Nodes, a.KubeletConfig
 	}
 	for sev := finding.Critical; sev >= finding.Info; sev-- {
 		p.Severities = append(p.Severities, htmlCount{Name: sev.String(), Count: v.summary.bySeverity[sev]})

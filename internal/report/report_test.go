@@ -131,15 +131,19 @@ func auditFixture() *finding.Report {
 		Server: "https://127.0.0.1:6443", Version: "v1.37.2",
 		CollectedAt: time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC),
 		Sections: []finding.Section{
-			{ID: "4.3.1", Title: "Unbounded administrative access", Status: "pass", Checks: 3},
-			{ID: "4.3.2", Title: "Unauthorized access", Status: "fail", Checks: 6, Failed: 1, Findings: 1},
-			{ID: "4.3.3", Title: "Poorly separated inter-container network traffic", Status: "not-assessed", Checks: 3},
+			{ID: "4.3.1", Title: "Unbounded administrative access", Status: "pass", Checks: 3, Passed: 3},
+			{ID: "4.3.2", Title: "Unauthorized access", Status: "fail", Checks: 6, Failed: 1, Findings: 1, Passed: 5},
+			{ID: "4.3.3", Title: "Poorly separated inter-container network traffic", Status: "not-assessed", Checks: 3, NotAssessed: 1, Passed: 2},
 		},
 		Nodes: []finding.Node{
 			{Name: "node-a", Ready: "True", KubeletVersion: "v1.37.1", Skew: "0", ContainerRuntime: "containerd://2.1.0", OSArch: "linux/amd64", Roles: []string{"worker"}, Age: "41d"},
 			{Name: "node-b", Ready: "False", Conditions: []string{"MemoryPressure=True"}, KubeletVersion: "v1.33.0", Skew: "-4 minor", Unschedulable: true, Taints: []string{"dedicated=db:NoSchedule"}, Age: "300d"},
 		},
-		NotAssessed: []finding.NotAssessed{{Check: "namespace-no-networkpolicy", Resource: "networkpolicies.networking.k8s.io", Reason: "forbidden"}},
+		NotAssessed: []finding.NotAssessed{
+			{Check: "namespace-no-networkpolicy", Resource: "networkpolicies.networking.k8s.io", Reason: "forbidden"},
+			{Check: "kubelet-anonymous-auth", Object: &finding.ObjectRef{APIVersion: "v1", Kind: "Node", Name: "node-b"}, Resource: "nodes/proxy", Reason: "unreachable: connection refused"},
+		},
+		KubeletConfig: &finding.KubeletConfigRead{Nodes: 2, Read: 1, Warning: "reading /configz needs nodes/proxy, which allows exec into any Pod of the node: grant it to auditors only"},
 	}
 	return rep
 }
