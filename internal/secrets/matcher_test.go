@@ -112,7 +112,7 @@ func differ(m *matcher, ref *detect.Detector, path string, content []byte) strin
 func TestMatcherAgreesOnFiles(t *testing.T) {
 	m, ref := newTestMatcher(t), gitleaksReference(t)
 	n := 0
-	for _, root := range []string{"testdata", filepath.Join("..", "..", "testdata"), filepath.Join("..", "inventory", "testdata"), filepath.Join("..", "cli", "testdata"), "."} {
+	for _, root := range []string{"testdata", filepath.Join("..", "inventory", "testdata"), filepath.Join("..", "cli", "testdata"), "."} {
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
