@@ -47,7 +47,7 @@ func valueSecret(key, value, where string) (what, preview string) {
 		// No slashes: a namespace called "test" must not make the value
 		// a test fixture, nor an annotation key a directory.
 		where = strings.ReplaceAll(where, "/", ":")
-		for _, f := range s.Scan(context.Background(), Fragment{Path: where, Content: []byte(value)}) {
+		for _, f := range s.Scan(context.Background(), Fragment{Path: where, Content: []byte(value), Value: true}) {
 			if !f.Allowed {
 				return fmt.Sprintf("a secret matching rule %s (line %d of the value)", f.RuleID, f.Line), f.Preview
 			}

@@ -3,8 +3,10 @@ package secrets
 import (
 	"encoding/json"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/finding"
@@ -32,26 +34,46 @@ func init() {
 	})
 }
 
+// runAnnotationCredential looks at every annotation of every object, on
+// every CPU: scanning each value with the rule catalog is a tenth of a
+// large scan. Findings keep the objects' order.
 func runAnnotationCredential(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-	var out []finding.Finding
-	for _, o := range inv.Objects {
-		for _, k := range slices.Sorted(maps.Keys(o.Annotations)) {
-			v := o.Annotations[k]
-			path := inventory.FieldPath("metadata").Keys("annotations", k)
-			if k == lastApplied {
-				if _, isSecret := o.Typed.(*corev1.Secret); isSecret && lastAppliedHasData(v) {
-					out = append(out, objectFinding(o, path, finding.High,
-						"annotation %s holds a copy of the Secret's data", k))
-				}
-				continue
+	objs := inv.Objects
+	workers := max(1, runtime.GOMAXPROCS(0))
+	per := (len(objs) + workers - 1) / workers
+	parts := make([][]finding.Finding, workers)
+	var wg sync.WaitGroup
+	for w := 0; w*per < len(objs); w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for _, o := range objs[w*per : min((w+1)*per, len(objs))] {
+				parts[w] = annotationFindings(parts[w], o)
 			}
-			name := k[strings.LastIndex(k, "/")+1:]
-			what, preview := valueSecret(name, v, o.Ref().String()+"/annotations/"+k)
-			if what == "" {
-				continue
+		}(w)
+	}
+	wg.Wait()
+	return slices.Concat(parts...)
+}
+
+// annotationFindings appends the findings of o's annotations to out.
+func annotationFindings(out []finding.Finding, o *inventory.Object) []finding.Finding {
+	for _, k := range slices.Sorted(maps.Keys(o.Annotations)) {
+		v := o.Annotations[k]
+		path := func() inventory.FieldPath { return inventory.FieldPath("metadata").Keys("annotations", k) }
+		if k == lastApplied {
+			if _, isSecret := o.Typed.(*corev1.Secret); isSecret && lastAppliedHasData(v) {
+				out = append(out, objectFinding(o, path(), finding.High,
+					"annotation %s holds a copy of the Secret's data", k))
 			}
-			out = append(out, objectFinding(o, path, finding.High, "annotation %q holds %s: %s", k, what, preview))
+			continue
 		}
+		name := k[strings.LastIndex(k, "/")+1:]
+		what, preview := valueSecret(name, v, o.Ref().String()+"/annotations/"+k)
+		if what == "" {
+			continue
+		}
+		out = append(out, objectFinding(o, path(), finding.High, "annotation %q holds %s: %s", k, what, preview))
 	}
 	return out
 }

@@ -31,6 +31,11 @@ type Fragment struct {
 	Commit    string
 	Date      string
 	Layer     string
+	// Value says Content is a value inside an object (an annotation, a
+	// ConfigMap key), named by Path but not a file: the allowlists of
+	// file paths (lock files, vendored code, images) do not apply, and
+	// matching them against every value was most of a scan's secret work.
+	Value bool
 }
 
 // Options tune a Scanner.
@@ -114,7 +119,7 @@ func skipGeneric(r *matchRule) bool { return isGenericRule(r.RuleID) }
 // Scan returns the secrets in one fragment, inline allow comments,
 // placeholders and the noise filters (see filter.go) applied.
 func (s *Scanner) Scan(ctx context.Context, f Fragment) []Finding {
-	if SkipPath(f.Path) || s.match.skipsPath(f.Path) {
+	if !f.Value && (SkipPath(f.Path) || s.match.skipsPath(f.Path)) {
 		return nil
 	}
 	content := maskImageData(f.Content)
