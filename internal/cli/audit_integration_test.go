@@ -10,8 +10,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -240,61 +238,14 @@ current-context: x
 	}
 }
 
-// proxyableIP returns the machine's first non-loopback, non-link-local
-// IPv4 address: the API server refuses to proxy to loopback addresses, so
-// a test kubelet must listen there. Without one the test fails in CI and
-// is skipped elsewhere, saying why.
-func proxyableIP(t *testing.T) string {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Fatalf("interface addresses: %v", err)
-	}
-	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok {
-			if ip := ipn.IP.To4(); ip != nil && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
-				return ip.String()
-			}
-		}
-	}
-	msg := "no non-loopback IPv4 address on this machine: the API server proxies to kubelets on such addresses only"
-	if testcluster.InCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// fakeKubelet is a test fixture, not a kubelet (there is no container
-// runtime here): an HTTPS server on a proxyable address that answers
-// /configz with a KubeletConfiguration as a kubelet does, after delay.
+// fakeKubelet serves config as a kubelet's /configz answer, after delay.
 func fakeKubelet(t *testing.T, ip string, delay time.Duration, config map[string]any) int32 {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"kubeletconfig": config})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
-		if r.URL.Path != "/configz" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	}))
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = l
-	srv.StartTLS()
-	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
-	return int32(l.Addr().(*net.TCPAddr).Port)
+	return testcluster.FakeKubelet(t, ip, delay, string(body))
 }
 
 // kubeadmKubelet is the effective configuration of a kubeadm kubelet
@@ -468,7 +419,7 @@ func runKubeletAudit(t *testing.T, args ...string) (int, kubeletAuditJSON, strin
 // not-assessed entries, live and from a snapshot.
 func TestAuditKubeletConfig(t *testing.T) {
 	c := testcluster.Shared(t)
-	ip := proxyableIP(t)
+	ip := testcluster.ProxyableIP(t)
 	ctx := t.Context()
 	cs := c.Client()
 	must := func(err error) {

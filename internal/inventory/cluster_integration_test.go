@@ -16,7 +16,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -658,54 +657,6 @@ func TestLiveSnapshotRoundTrip(t *testing.T) {
 	sameInventory(t, got, inv)
 }
 
-// proxyableIP returns the machine's first non-loopback, non-link-local
-// IPv4 address: the API server refuses to proxy to loopback addresses, so
-// a test kubelet must listen there. Without one the test fails in CI and
-// is skipped elsewhere, saying why.
-func proxyableIP(t *testing.T) string {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Fatalf("interface addresses: %v", err)
-	}
-	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok {
-			if ip := ipn.IP.To4(); ip != nil && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
-				return ip.String()
-			}
-		}
-	}
-	msg := "no non-loopback IPv4 address on this machine: the API server proxies to kubelets on such addresses only"
-	if testcluster.InCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// fakeKubelet is a test fixture, not a kubelet: an HTTPS server on a
-// proxyable address that answers /configz with body (and 404 elsewhere).
-// It returns its port.
-func fakeKubelet(t *testing.T, ip, body string) int32 {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/configz" {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, body)
-	}))
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = l
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return int32(l.Addr().(*net.TCPAddr).Port)
-}
-
 // kubeletNode creates a Node whose kubelet endpoint is ip:port.
 func kubeletNode(t *testing.T, cs kubernetes.Interface, name, ip string, port int32) {
 	t.Helper()
@@ -730,12 +681,12 @@ func kubeletNode(t *testing.T, cs kubernetes.Interface, name, ip string, port in
 // could not be asked, and keeps only the KubeProxyConfiguration of the kube-proxy ConfigMap.
 func TestLoadClusterKubeletConfig(t *testing.T) {
 	c := testcluster.Shared(t)
-	ip := proxyableIP(t)
+	ip := testcluster.ProxyableIP(t)
 	cs := c.Client()
 	ctx := t.Context()
 	prefix := fmt.Sprintf("kc%d", seeds.Add(1))
 	good := prefix + "-good"
-	kubeletNode(t, cs, good, ip, fakeKubelet(t, ip, `{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}`))
+	kubeletNode(t, cs, good, ip, testcluster.FakeKubelet(t, ip, 0, `{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}`))
 	// A port nothing listens on: the listener is closed at once.
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
@@ -746,7 +697,7 @@ func TestLoadClusterKubeletConfig(t *testing.T) {
 	down := prefix + "-down"
 	kubeletNode(t, cs, down, ip, downPort)
 	notz := prefix + "-notz"
-	kubeletNode(t, cs, notz, ip, fakeKubelet(t, ip, `<html>not configz</html>`))
+	kubeletNode(t, cs, notz, ip, testcluster.FakeKubelet(t, ip, 0, `<html>not configz</html>`))
 
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-proxy", Namespace: "kube-system"}, Data: map[string]string{
 		"config.conf":     "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n",
