@@ -1,8 +1,6 @@
 package netpol
 
 import (
-	"strings"
-
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
@@ -26,39 +24,11 @@ func init() {
 }
 
 func runOpenToInternet(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
-	if !hasNetworkPolicy(inv) {
-		return nil // only a policy can isolate, open or select
+	open := func(pe *peer) (string, bool) {
+		if pe.block != nil && !pe.invalid && pe.block.cidr.Bits() == 0 {
+			return " (ipBlock " + pe.block.String() + ")", true
+		}
+		return "", false
 	}
-	m := sharedModel(inv)
-	var out []finding.Finding
-	for _, c := range m.classes {
-		if !c.ingressIsolated() || systemNamespace(cfg, c.Namespace) {
-			continue
-		}
-		var why []string
-		ports := PortSet{}
-		for _, r := range c.in {
-			if r.any {
-				why = append(why, ruleWhy(r, -1)+" (no from)")
-				ports = ports.Union(*r.portsTo(c))
-				continue
-			}
-			for i, pe := range r.peers {
-				if pe.block != nil && !pe.invalid && pe.block.cidr.Bits() == 0 {
-					why = append(why, ruleWhy(r, i)+" (ipBlock "+pe.block.String()+")")
-					ports = ports.Union(*r.portsTo(c))
-					break
-				}
-			}
-		}
-		if len(why) == 0 || ports.Empty() {
-			continue
-		}
-		for _, w := range c.Members {
-			out = append(out, onWorkload(w, finding.High,
-				"%s accepts connections from any address (0.0.0.0/0) on %s, allowed by %s",
-				w, ports, strings.Join(why, ", ")))
-		}
-	}
-	return out
+	return openIngress(inv, cfg, open, finding.High, "%s accepts connections from any address (0.0.0.0/0) on %s, allowed by %s")
 }

@@ -33,6 +33,16 @@ func allNamespacesPeer(pe *peer) bool {
 }
 
 func runOpenToAllNamespaces(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+	open := func(pe *peer) (string, bool) { return "", allNamespacesPeer(pe) }
+	return openIngress(inv, cfg, open, finding.Medium, "%s accepts connections from every pod of every namespace on %s, allowed by %s")
+}
+
+// openIngress reports each workload of an ingress-isolated class outside
+// the system namespaces that a rule opens to a peer open accepts (or to
+// anyone, for a rule without from), on some port. open returns what to add
+// to the rule's description; format takes the workload, the ports and the
+// rules.
+func openIngress(inv *inventory.Inventory, cfg *audit.Config, open func(*peer) (string, bool), sev finding.Severity, format string) []finding.Finding {
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
@@ -51,8 +61,8 @@ func runOpenToAllNamespaces(inv *inventory.Inventory, cfg *audit.Config) []findi
 				continue
 			}
 			for i := range r.peers {
-				if allNamespacesPeer(&r.peers[i]) {
-					why = append(why, ruleWhy(r, i))
+				if note, ok := open(&r.peers[i]); ok {
+					why = append(why, ruleWhy(r, i)+note)
 					ports = ports.Union(*r.portsTo(c))
 					break
 				}
@@ -62,9 +72,7 @@ func runOpenToAllNamespaces(inv *inventory.Inventory, cfg *audit.Config) []findi
 			continue
 		}
 		for _, w := range c.Members {
-			out = append(out, onWorkload(w, finding.Medium,
-				"%s accepts connections from every pod of every namespace on %s, allowed by %s",
-				w, ports, strings.Join(why, ", ")))
+			out = append(out, onWorkload(w, sev, format, w, ports, strings.Join(why, ", ")))
 		}
 	}
 	return out
