@@ -190,7 +190,7 @@ snapshot.`,
 				}
 			}
 			rep := Audit(inv, pol, snapshot)
-			opts := report.Options{Color: !o.noColor && o.output == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "", ToolVersion: Version}
+			opts := report.Options{Color: useColor(s, o.output, o.noColor), ToolVersion: Version}
 			if wd, err := os.Getwd(); err == nil {
 				opts.BaseDir = wd
 			}

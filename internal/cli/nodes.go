@@ -199,13 +199,7 @@ func runNodesCheck(s streams, o nodesCheckOptions, paths []string) error {
 	if err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("write report: %w", err)}
 	}
-	switch {
-	case rep.HasErrors():
-		return &exitError{code: ExitError}
-	case finding.AtOrAbove(rep.Findings, failOn):
-		return &exitError{code: ExitFindings}
-	}
-	return nil
+	return findingsExit(rep.HasErrors(), rep.Findings, failOn)
 }
 
 func readBundle(s streams, name string) (*nodes.Bundle, error) {

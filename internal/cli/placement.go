@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -61,10 +60,6 @@ func (o *placementOptions) load(cmd *cobra.Command, s streams, paths []string) (
 		cfg.SystemNamespaces = audit.DefaultSystemNamespaces
 	}
 	return inv, cfg, nil
-}
-
-func (o *placementOptions) color(s streams) bool {
-	return !o.noColor && o.output == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
 }
 
 func newPlacementCmd(s streams) *cobra.Command {
@@ -125,7 +120,7 @@ views) or a workload can be scheduled outside its pool (workload view);
 			if by == "workload" {
 				bad, err = writeWorkloadView(s.out, o, cfg, placement.Reachability(inv, cfg))
 			} else {
-				bad, err = writeLayoutView(s.out, o, cfg, placement.BuildLayout(inv, cfg), by == "pool", o.color(s))
+				bad, err = writeLayoutView(s.out, o, cfg, placement.BuildLayout(inv, cfg), by == "pool", useColor(s, o.output, o.noColor))
 			}
 			if err != nil {
 				return &exitError{code: ExitError, err: fmt.Errorf("write placement: %w", err)}
@@ -401,7 +396,7 @@ Exit codes: 0 answered; 2 usage or input error, or no such workload.`,
 			if o.output == "json" {
 				err = writeJSON(s.out, e)
 			} else {
-				err = writeExplanation(s.out, e, o.color(s))
+				err = writeExplanation(s.out, e, useColor(s, o.output, o.noColor))
 			}
 			if err != nil {
 				return &exitError{code: ExitError, err: fmt.Errorf("write placement: %w", err)}

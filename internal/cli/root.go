@@ -5,6 +5,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/rampart-dev/rampart/internal/finding"
 	"io"
 	"os"
 	"strings"
@@ -106,6 +107,24 @@ func newVersionCmd(s streams) *cobra.Command {
 }
 
 // isTerminal reports whether w is a terminal, for colour.
+// useColor says whether output in format may be coloured: text, not
+// refused with --no-color or NO_COLOR, and going to a terminal.
+func useColor(s streams, format string, noColor bool) bool {
+	return !noColor && format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
+}
+
+// findingsExit is the exit of a run that wrote its report: ExitError when
+// an input could not be read, ExitFindings when a finding reaches failOn.
+func findingsExit(hasErrors bool, fs []finding.Finding, failOn finding.Severity) error {
+	switch {
+	case hasErrors:
+		return &exitError{code: ExitError}
+	case finding.AtOrAbove(fs, failOn):
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {

@@ -122,17 +122,11 @@ func runScan(s streams, o scanOptions, paths []string) error {
 	if base == "" {
 		base, _ = os.Getwd()
 	}
-	opts := report.Options{BaseDir: base, Color: !o.noColor && o.output == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "", ToolVersion: Version}
+	opts := report.Options{BaseDir: base, Color: useColor(s, o.output, o.noColor), ToolVersion: Version}
 	if err := report.Render(s.out, o.output, rep, opts); err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("write report: %w", err)}
 	}
-	switch {
-	case rep.HasErrors():
-		return &exitError{code: ExitError}
-	case finding.AtOrAbove(rep.Findings, failOn):
-		return &exitError{code: ExitFindings}
-	}
-	return nil
+	return findingsExit(rep.HasErrors(), rep.Findings, failOn)
 }
 
 // Scan runs every analyzer that reads manifests (the workload checks and

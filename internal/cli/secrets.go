@@ -174,17 +174,11 @@ func runSecrets(ctx context.Context, s streams, o secretsOptions, paths []string
 	if !o.git && !o.noManifests {
 		addManifestFindings(rep, paths, lim)
 	}
-	opts2 := report.Options{BaseDir: baseDir, Color: !o.noColor && o.output == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == "", ToolVersion: Version}
+	opts2 := report.Options{BaseDir: baseDir, Color: useColor(s, o.output, o.noColor), ToolVersion: Version}
 	if err := report.Render(s.out, o.output, rep, opts2); err != nil {
 		return &exitError{code: ExitError, err: fmt.Errorf("write report: %w", err)}
 	}
-	switch {
-	case rep.HasErrors():
-		return &exitError{code: ExitError}
-	case finding.AtOrAbove(rep.Findings, failOn):
-		return &exitError{code: ExitFindings}
-	}
-	return nil
+	return findingsExit(rep.HasErrors(), rep.Findings, failOn)
 }
 
 // scanGitPaths scans the history of each repository.
