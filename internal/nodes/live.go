@@ -114,46 +114,52 @@ func liveFinding(c *Check, r Result, obj finding.ObjectRef) finding.Finding {
 	return finding.Finding{Severity: f.Severity, Object: obj, Place: f.Place, Message: f.Message}
 }
 
-func liveCheck(c *Check) *audit.Check {
+// auditCheck is c as an audit check of 4.3.5 that reads needs and is
+// decided by assess; how says, for its description, what audit reads.
+func (c *Check) auditCheck(how string, needs []string, assess func(*inventory.Inventory, *audit.Config) audit.Assessment) *audit.Check {
 	return &audit.Check{
 		ID:          c.ID,
 		Title:       c.Title,
-		Description: c.Description + " In audit it reads the flags of the control-plane mirror Pods in kube-system; when there is none, or a flag names a file the API cannot show, the check is not assessed.",
+		Description: c.Description + how,
 		Severity:    c.Severity,
 		Remediation: c.Remediation,
 		Controls:    c.Controls(),
 		Section:     "4.3.5",
-		Needs:       []string{"pods"},
-		Assess: func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
-			var a audit.Assessment
-			seen := false
-			for _, cfg := range nodeConfigs(inv) {
-				p := cfg.Process(c.Component)
-				if p == nil {
-					continue
-				}
-				seen = true
-				for _, r := range safeEval(c, cfg) {
-					switch r.Status {
-					case NotAssessed:
-						// A flag names a file the API cannot show.
-						a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: p.Object, Reason: r.Message})
-					case Fail:
-						f := liveFinding(c, r, r.Object)
-						if extra := liveDetail[c.ID]; extra != nil {
-							f.Message += extra(inv)
-						}
-						a.Findings = append(a.Findings, f)
-					}
-				}
-			}
-			if !seen {
-				a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Reason: fmt.Sprintf(
-					"no %s mirror Pod in kube-system (a managed control plane, an external etcd, or a component not run as a static Pod): check its configuration with rampart nodes check on the node", c.Component)})
-			}
-			return a
-		},
+		Needs:       needs,
+		Assess:      assess,
 	}
+}
+
+func liveCheck(c *Check) *audit.Check {
+	return c.auditCheck(" In audit it reads the flags of the control-plane mirror Pods in kube-system; when there is none, or a flag names a file the API cannot show, the check is not assessed.", []string{"pods"}, func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
+		var a audit.Assessment
+		seen := false
+		for _, cfg := range nodeConfigs(inv) {
+			p := cfg.Process(c.Component)
+			if p == nil {
+				continue
+			}
+			seen = true
+			for _, r := range safeEval(c, cfg) {
+				switch r.Status {
+				case NotAssessed:
+					// A flag names a file the API cannot show.
+					a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: p.Object, Reason: r.Message})
+				case Fail:
+					f := liveFinding(c, r, r.Object)
+					if extra := liveDetail[c.ID]; extra != nil {
+						f.Message += extra(inv)
+					}
+					a.Findings = append(a.Findings, f)
+				}
+			}
+		}
+		if !seen {
+			a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Reason: fmt.Sprintf(
+				"no %s mirror Pod in kube-system (a managed control plane, an external etcd, or a component not run as a static Pod): check its configuration with rampart nodes check on the node", c.Component)})
+		}
+		return a
+	})
 }
 
 // liveDetail adds what the cluster shows to a check's message in audit.

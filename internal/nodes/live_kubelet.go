@@ -101,47 +101,37 @@ func decodeTargets(inv *inventory.Inventory) []kubeletTarget {
 // configuration, from its /configz. A node whose configuration could not
 // be read is not assessed, with the reason, never passed.
 func liveKubeletCheck(c *Check) *audit.Check {
-	return &audit.Check{
-		ID:          c.ID,
-		Title:       c.Title,
-		Description: c.Description + " In audit it reads each node's effective configuration from the kubelet's /configz through the API server (rampart audit --kubelet-config, which needs get on nodes/proxy, itself a high-risk permission); a node whose kubelet could not be asked is not assessed.",
-		Severity:    c.Severity,
-		Remediation: c.Remediation,
-		Controls:    c.Controls(),
-		Section:     "4.3.5",
-		Needs:       []string{"nodes"},
-		Assess: func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
-			var a audit.Assessment
-			targets := kubeletTargets(inv)
-			if targets == nil {
-				a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Resource: nodesProxy, Reason: notRead})
-				return a
-			}
-			for _, t := range targets {
-				ref := nodeRef(t.node)
-				if t.kubelet == nil {
-					a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: ref, Reason: t.why})
-					continue
-				}
-				for _, r := range safeEval(c, &Config{Kubelet: t.kubelet}) {
-					switch r.Status {
-					case NotAssessed:
-						a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: ref, Reason: r.Message})
-					case Fail:
-						f := liveFinding(c, r, ref)
-						f.Message = fmt.Sprintf("node %q (its /configz): %s", t.node, f.Message)
-						if f.Place.File == "" {
-							// A live answer has no file, and the setting's
-							// path is not a field of the Node.
-							f.Place = finding.Place{}
-						}
-						a.Findings = append(a.Findings, f)
-					}
-				}
-			}
+	return c.auditCheck(" In audit it reads each node's effective configuration from the kubelet's /configz through the API server (rampart audit --kubelet-config, which needs get on nodes/proxy, itself a high-risk permission); a node whose kubelet could not be asked is not assessed.", []string{"nodes"}, func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
+		var a audit.Assessment
+		targets := kubeletTargets(inv)
+		if targets == nil {
+			a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Resource: nodesProxy, Reason: notRead})
 			return a
-		},
-	}
+		}
+		for _, t := range targets {
+			ref := nodeRef(t.node)
+			if t.kubelet == nil {
+				a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: ref, Reason: t.why})
+				continue
+			}
+			for _, r := range safeEval(c, &Config{Kubelet: t.kubelet}) {
+				switch r.Status {
+				case NotAssessed:
+					a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: ref, Reason: r.Message})
+				case Fail:
+					f := liveFinding(c, r, ref)
+					f.Message = fmt.Sprintf("node %q (its /configz): %s", t.node, f.Message)
+					if f.Place.File == "" {
+						// A live answer has no file, and the setting's
+						// path is not a field of the Node.
+						f.Place = finding.Place{}
+					}
+					a.Findings = append(a.Findings, f)
+				}
+			}
+		}
+		return a
+	})
 }
 
 // ProxyWarning is what a report says whenever kubelets were asked through

@@ -123,43 +123,33 @@ func configMapKey(inv *inventory.Inventory, ns, name, key, file string) (*invent
 // liveKubeProxyCheck runs a kube-proxy check on each kube-proxy the API
 // shows.
 func liveKubeProxyCheck(c *Check) *audit.Check {
-	return &audit.Check{
-		ID:          c.ID,
-		Title:       c.Title,
-		Description: c.Description + " In audit it reads kube-proxy's DaemonSet (or static Pod) in kube-system and, with --config, the ConfigMap mounted there (kubeadm: kube-system/kube-proxy, key config.conf).",
-		Severity:    c.Severity,
-		Remediation: c.Remediation,
-		Controls:    c.Controls(),
-		Section:     "4.3.5",
-		Needs:       []string{"daemonsets.apps", "pods"},
-		Assess: func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
-			var a audit.Assessment
-			ins := kubeProxyInstances(inv)
-			if len(ins) == 0 {
-				a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Reason: "no kube-proxy DaemonSet or static Pod in kube-system (the CNI may replace kube-proxy, or it runs outside the cluster): check it with rampart nodes check on the node"})
+	return c.auditCheck(" In audit it reads kube-proxy's DaemonSet (or static Pod) in kube-system and, with --config, the ConfigMap mounted there (kubeadm: kube-system/kube-proxy, key config.conf).", []string{"daemonsets.apps", "pods"}, func(inv *inventory.Inventory, _ *audit.Config) audit.Assessment {
+		var a audit.Assessment
+		ins := kubeProxyInstances(inv)
+		if len(ins) == 0 {
+			a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Reason: "no kube-proxy DaemonSet or static Pod in kube-system (the CNI may replace kube-proxy, or it runs outside the cluster): check it with rampart nodes check on the node"})
+		}
+		for _, in := range ins {
+			obj := in.cfg.KubeProxy.Object
+			if in.why != "" {
+				a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: obj, Reason: in.why})
+				continue
 			}
-			for _, in := range ins {
-				obj := in.cfg.KubeProxy.Object
-				if in.why != "" {
-					a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: obj, Reason: in.why})
-					continue
-				}
-				for _, r := range safeEval(c, in.cfg) {
-					switch r.Status {
-					case NotAssessed:
-						a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: obj, Reason: r.Message})
-					case Fail:
-						f := liveFinding(c, r, obj)
-						if r.Origin != FromFlag {
-							// The value is in the ConfigMap, not the Pod.
-							f.Place = finding.Place{}
-							f.Message += " (from " + r.Place.File + " as mounted from its ConfigMap)"
-						}
-						a.Findings = append(a.Findings, f)
+			for _, r := range safeEval(c, in.cfg) {
+				switch r.Status {
+				case NotAssessed:
+					a.NotAssessed = append(a.NotAssessed, audit.Unassessed{Object: obj, Reason: r.Message})
+				case Fail:
+					f := liveFinding(c, r, obj)
+					if r.Origin != FromFlag {
+						// The value is in the ConfigMap, not the Pod.
+						f.Place = finding.Place{}
+						f.Message += " (from " + r.Place.File + " as mounted from its ConfigMap)"
 					}
+					a.Findings = append(a.Findings, f)
 				}
 			}
-			return a
-		},
-	}
+		}
+		return a
+	})
 }
