@@ -178,14 +178,12 @@ var (
 // Validate reports every metadata problem in a set of checks; the registry
 // test calls it so that a bad check fails a test, never a user.
 func Validate(cs []*Check) error {
-	var errs []string
-	seen := map[string]bool{}
+	rules := make([]finding.Rule, len(cs))
+	for i, c := range cs {
+		rules[i] = c.Rule()
+	}
+	errs := finding.RulesProblems(rules)
 	for _, c := range cs {
-		errs = append(errs, c.Rule().Problems()...)
-		if seen[c.ID] {
-			errs = append(errs, fmt.Sprintf("%q: duplicate ID", c.ID))
-		}
-		seen[c.ID] = true
 		for _, ctl := range c.Controls {
 			if strings.HasPrefix(ctl, "PSS:") {
 				errs = append(errs, fmt.Sprintf("%q: audit checks map to no Pod Security Standards control (%q)", c.ID, ctl))

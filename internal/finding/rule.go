@@ -45,3 +45,18 @@ func (r Rule) Problems() []string {
 	}
 	return errs
 }
+
+// RulesProblems is Problems for a registry: every rule's problems, and
+// every ID used more than once.
+func RulesProblems(rules []Rule) []string {
+	var errs []string
+	seen := map[string]bool{}
+	for _, r := range rules {
+		errs = append(errs, r.Problems()...)
+		if seen[r.ID] {
+			errs = append(errs, fmt.Sprintf("%q: duplicate ID", r.ID))
+		}
+		seen[r.ID] = true
+	}
+	return errs
+}

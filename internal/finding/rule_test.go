@@ -32,3 +32,19 @@ func TestRuleProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestRulesProblems(t *testing.T) {
+	good := Rule{ID: "a-check", Title: "A check", Description: "Says why.", Remediation: "Fix it.",
+		Severity: High, Controls: []string{"NIST-800-190:4.3.1"}}
+	other := good
+	other.ID = "other-check"
+	if errs := RulesProblems([]Rule{good, other}); len(errs) != 0 {
+		t.Fatalf("distinct good rules: %v", errs)
+	}
+	bad := good
+	bad.Title = ""
+	errs := RulesProblems([]Rule{good, other, good, bad})
+	if got := strings.Join(errs, "; "); !strings.Contains(got, `"a-check": duplicate ID`) || len(errs) < 3 {
+		t.Fatalf("want the duplicate twice over and the missing title: %v", errs)
+	}
+}

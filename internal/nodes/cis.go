@@ -142,14 +142,12 @@ func compareCIS(a, b string) int {
 // the registry test calls it so that a bad check fails a test, never a
 // user.
 func ValidateConfigChecks(cs []*Check) error {
-	var errs []string
-	seen := map[string]bool{}
+	rules := make([]finding.Rule, len(cs))
+	for i, c := range cs {
+		rules[i] = c.Rule()
+	}
+	errs := finding.RulesProblems(rules)
 	for _, c := range cs {
-		errs = append(errs, c.Rule().Problems()...)
-		if seen[c.ID] {
-			errs = append(errs, fmt.Sprintf("%q: duplicate ID", c.ID))
-		}
-		seen[c.ID] = true
 		if !cisPattern.MatchString(c.CIS) {
 			errs = append(errs, fmt.Sprintf("%q: malformed CIS recommendation %q", c.ID, c.CIS))
 		}

@@ -84,14 +84,12 @@ func KnownIDs() map[string]bool {
 // Validate reports every metadata problem in a set of checks; the registry
 // test calls it so that a bad check fails a test, never a user.
 func Validate(cs []*Check) error {
-	var errs []string
-	seen := map[string]bool{}
+	rules := make([]finding.Rule, len(cs))
+	for i, c := range cs {
+		rules[i] = c.Rule()
+	}
+	errs := finding.RulesProblems(rules)
 	for _, c := range cs {
-		errs = append(errs, c.Rule().Problems()...)
-		if seen[c.ID] {
-			errs = append(errs, fmt.Sprintf("%q: duplicate ID", c.ID))
-		}
-		seen[c.ID] = true
 		if c.Run == nil {
 			errs = append(errs, fmt.Sprintf("%q: no Run function", c.ID))
 		}
