@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampart-dev/rampart/internal/finding"
@@ -91,6 +92,44 @@ type Config struct {
 	// Sensitivity is the policy's declaration of sensitivity levels, node
 	// pools and gateways (read by the placement and netpol checks).
 	Sensitivity policy.Sensitivity
+
+	// shared holds what the checks of one run build once and share; see
+	// Shared.
+	shared *sharedValues
+}
+
+// sharedValues is one run's memo: RunChecks gives each run its own, so
+// what the checks share lives exactly as long as the run. (A package-level
+// cache of "the last inventory" kept that inventory, the largest thing a
+// scan holds, alive for as long as the process ran.)
+type sharedValues struct {
+	mu     sync.Mutex
+	values map[any]*sharedValue
+}
+
+type sharedValue struct {
+	once sync.Once
+	v    any
+}
+
+// Shared returns the value stored under key for this run, calling build
+// once to make it however many checks ask at the same time. Checks use it
+// for an index or model that several of them read; key should be a value
+// of a type of the check's own package. Outside RunChecks (a check called
+// directly) nothing is shared and build runs every time.
+func (cfg *Config) Shared(key any, build func() any) any {
+	if cfg == nil || cfg.shared == nil {
+		return build()
+	}
+	cfg.shared.mu.Lock()
+	e := cfg.shared.values[key]
+	if e == nil {
+		e = &sharedValue{}
+		cfg.shared.values[key] = e
+	}
+	cfg.shared.mu.Unlock()
+	e.once.Do(func() { e.v = build() })
+	return e.v
 }
 
 // Defaults for Config.
@@ -125,6 +164,7 @@ func (cfg *Config) withDefaults(inv *inventory.Inventory) *Config {
 	if c.SystemNamespaces == nil {
 		c.SystemNamespaces = DefaultSystemNamespaces
 	}
+	c.shared = &sharedValues{values: map[any]*sharedValue{}}
 	return &c
 }
 

@@ -3,9 +3,6 @@
 package netpol
 
 import (
-	"sync"
-	"weak"
-
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -28,28 +25,18 @@ func hasNetworkPolicy(inv *inventory.Inventory) bool {
 	return false
 }
 
-// checkModel holds the model of the inventory the checks last ran on: the
-// engine runs the checks in parallel on one inventory, and each compiling
-// it again cost more than all of them together. The model is indexed
-// before it is shared, and nothing changes it after that, so the checks
-// may read it at once.
-var checkModel struct {
-	sync.Mutex
-	inv weak.Pointer[inventory.Inventory]
-	n   int
-	m   *model
-}
+// modelKey is the key of the model in the audit run's shared values.
+type modelKey struct{}
 
-// sharedModel returns the model of inv, building it once for all checks.
-func sharedModel(inv *inventory.Inventory) *model {
-	checkModel.Lock()
-	defer checkModel.Unlock()
-	key := weak.Make(inv)
-	if checkModel.m != nil && checkModel.inv == key && checkModel.n == len(inv.Objects) {
-		return checkModel.m
-	}
-	m := newModel(inv)
-	m.indexRules()
-	checkModel.inv, checkModel.n, checkModel.m = key, len(inv.Objects), m
-	return m
+// sharedModel returns the model of inv, built once for all the checks of
+// one audit run: the engine runs them in parallel, and each compiling it
+// again cost more than all of them together. The model is indexed before
+// it is shared, and nothing changes it after that, so the checks may read
+// it at once.
+func sharedModel(inv *inventory.Inventory, cfg *audit.Config) *model {
+	return cfg.Shared(modelKey{}, func() any {
+		m := newModel(inv)
+		m.indexRules()
+		return m
+	}).(*model)
 }

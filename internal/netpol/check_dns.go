@@ -59,11 +59,11 @@ func (m *model) dnsPorts(s *Class, dns []*Class) PortSet {
 	return ports.Union(p)
 }
 
-func runBlocksDNS(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+func runBlocksDNS(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
-	m := sharedModel(inv)
+	m := sharedModel(inv, cfg)
 	dns := m.dnsClasses()
 	var out []finding.Finding
 	for _, c := range m.classes {

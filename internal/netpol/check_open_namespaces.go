@@ -46,7 +46,7 @@ func openIngress(inv *inventory.Inventory, cfg *audit.Config, open func(*peer) (
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
-	m := sharedModel(inv)
+	m := sharedModel(inv, cfg)
 	var out []finding.Finding
 	for _, c := range m.classes {
 		if !c.ingressIsolated() || systemNamespace(cfg, c.Namespace) {

@@ -23,11 +23,11 @@ func init() {
 	})
 }
 
-func runSelectsNothing(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+func runSelectsNothing(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
 	if !hasNetworkPolicy(inv) {
 		return nil // only a policy can isolate, open or select
 	}
-	m := sharedModel(inv)
+	m := sharedModel(inv, cfg)
 	var out []finding.Finding
 	for _, p := range m.policies {
 		classes := m.classesByNS[p.ns]

@@ -63,7 +63,7 @@ func runSensitivityPaths(inv *inventory.Inventory, cfg *audit.Config) []finding.
 	if cfg == nil || !cfg.Sensitivity.Enabled() {
 		return nil
 	}
-	m := sharedModel(inv)
+	m := sharedModel(inv, cfg)
 	a := m.reach(Options{})
 	l := &levels{s: &cfg.Sensitivity, m: m}
 	type entry struct {

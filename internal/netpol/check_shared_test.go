@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/rampart-dev/rampart/internal/audit"
+	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
 )
 
 // TestChecksShareOneModel: the checks run in parallel on one shared model
 // (run this with -race) and find exactly what each finds alone on a model
-// of its own; a changed inventory gets a new model.
+// of its own (a run of its own); a new run builds a new model.
 func TestChecksShareOneModel(t *testing.T) {
 	inv := inventory.LoadFiles([]string{"../../examples/netpol"}, inventory.LoadOptions{})
 	pol, err := policy.Load("../../examples/netpol/rampart.yaml", nil)
@@ -21,9 +22,6 @@ func TestChecksShareOneModel(t *testing.T) {
 	cfg := &audit.Config{Sensitivity: pol.Sensitivity}
 	var alone []string
 	for _, c := range Checks() {
-		checkModel.Lock()
-		checkModel.m = nil // no sharing: each check builds its own
-		checkModel.Unlock()
 		for _, f := range audit.RunChecks(inv, cfg, []*audit.Check{c}).Findings {
 			alone = append(alone, f.Check+" "+f.Object.String()+" "+f.Message)
 		}
@@ -38,13 +36,18 @@ func TestChecksShareOneModel(t *testing.T) {
 	if len(shared) != len(alone) || !sameSet(shared, alone) {
 		t.Fatalf("shared model found\n%v\nalone\n%v", shared, alone)
 	}
-	first := sharedModel(inv)
-	if sharedModel(inv) != first {
-		t.Error("the model was built twice for one inventory")
+	var models []*model
+	share := &audit.Check{ID: "share-probe", Run: func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+		models = append(models, sharedModel(inv, cfg), sharedModel(inv, cfg))
+		return nil
+	}}
+	audit.RunChecks(inv, cfg, []*audit.Check{share})
+	audit.RunChecks(inv, cfg, []*audit.Check{share})
+	if len(models) != 4 || models[0] != models[1] || models[2] != models[3] {
+		t.Error("the model was built twice in one run")
 	}
-	inv.Objects = inv.Objects[:len(inv.Objects)-1]
-	if sharedModel(inv) == first {
-		t.Error("a changed inventory got the old model")
+	if models[0] == models[2] {
+		t.Error("a second run got the first run's model")
 	}
 }
 

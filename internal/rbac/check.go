@@ -49,26 +49,13 @@ type analysis struct {
 	hygiene map[string][]finding.Finding
 }
 
-// lastAnalysis caches the analysis of the inventory the checks ran on
-// most recently. One slot is enough: the engine runs every check over one
-// inventory, then moves on. The key includes the object count so that an
-// inventory grown in place is analysed afresh.
-var lastAnalysis struct {
-	sync.Mutex
-	inv *inventory.Inventory
-	n   int
-	a   *analysis
-}
+// analysisKey is the key of the analysis in the audit run's shared values.
+type analysisKey struct{}
 
-// analysisOf returns the shared analysis of inv.
-func analysisOf(inv *inventory.Inventory) *analysis {
-	lastAnalysis.Lock()
-	defer lastAnalysis.Unlock()
-	if lastAnalysis.a == nil || lastAnalysis.inv != inv || lastAnalysis.n != len(inv.Objects) {
-		lastAnalysis.inv, lastAnalysis.n = inv, len(inv.Objects)
-		lastAnalysis.a = &analysis{inv: inv}
-	}
-	return lastAnalysis.a
+// analysisOf returns the analysis of inv that every RBAC check of one
+// audit run shares.
+func analysisOf(inv *inventory.Inventory, cfg *audit.Config) *analysis {
+	return cfg.Shared(analysisKey{}, func() any { return &analysis{inv: inv} }).(*analysis)
 }
 
 // index returns the RBAC index of the inventory.

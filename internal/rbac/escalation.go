@@ -684,8 +684,8 @@ func init() {
 		Section:     "4.3.1",
 		Needs:       withNeeds("serviceaccounts", "secrets", "namespaces"),
 		Scan:        true,
-		Run: func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-			return analysisOf(inv).escalationFindings()
+		Run: func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+			return analysisOf(inv, cfg).escalationFindings()
 		},
 	})
 }

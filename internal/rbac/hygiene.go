@@ -37,8 +37,8 @@ func init() {
 			Section:     "4.3.1",
 			Needs:       withNeeds("serviceaccounts", "namespaces"),
 			Scan:        true,
-			Run: func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-				return analysisOf(inv).hygieneFindings()[hygMissingSA]
+			Run: func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+				return analysisOf(inv, cfg).hygieneFindings()[hygMissingSA]
 			},
 		},
 		&audit.Check{
@@ -52,8 +52,8 @@ func init() {
 			Section:     "4.3.1",
 			Needs:       rbacNeeds,
 			Scan:        true,
-			Run: func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-				return analysisOf(inv).hygieneFindings()[hygMissingRole]
+			Run: func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+				return analysisOf(inv, cfg).hygieneFindings()[hygMissingRole]
 			},
 		},
 		&audit.Check{
@@ -67,8 +67,8 @@ func init() {
 			Section:     "4.3.1",
 			Needs:       rbacNeeds,
 			Scan:        true,
-			Run: func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-				return analysisOf(inv).hygieneFindings()[hygUnusedRole]
+			Run: func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+				return analysisOf(inv, cfg).hygieneFindings()[hygUnusedRole]
 			},
 		},
 		&audit.Check{
@@ -82,8 +82,8 @@ func init() {
 			Section:     "4.3.1",
 			Needs:       rbacNeeds,
 			Scan:        true,
-			Run: func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-				return analysisOf(inv).hygieneFindings()[hygDuplicate]
+			Run: func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+				return analysisOf(inv, cfg).hygieneFindings()[hygDuplicate]
 			},
 		},
 	)

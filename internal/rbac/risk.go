@@ -52,8 +52,8 @@ func registerRisks(rs ...*risk) {
 		if r.check.Needs == nil {
 			r.check.Needs = rbacNeeds
 		}
-		r.check.Run = func(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-			return analysisOf(inv).riskFindings()[id]
+		r.check.Run = func(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+			return analysisOf(inv, cfg).riskFindings()[id]
 		}
 		riskCatalog = append(riskCatalog, r)
 		registry.Register(r.check)

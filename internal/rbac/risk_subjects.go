@@ -127,9 +127,9 @@ func anonymousSubject(s rbacv1.Subject) bool {
 	return (s.Kind == rbacv1.UserKind && s.Name == UserAnonymous) || (s.Kind == rbacv1.GroupKind && s.Name == GroupUnauthenticated)
 }
 
-func runAnonymousAccess(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+func runAnonymousAccess(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
 	var out []finding.Finding
-	for _, b := range analysisOf(inv).index().Bindings() {
+	for _, b := range analysisOf(inv, cfg).index().Bindings() {
 		first, who := matchingSubjects(b, anonymousSubject)
 		if first < 0 || defaultBinding(b, "system:public-info-viewer") {
 			continue
@@ -154,9 +154,9 @@ func runAnonymousAccess(inv *inventory.Inventory, _ *audit.Config) []finding.Fin
 	return out
 }
 
-func runAuthenticatedGroupAccess(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+func runAuthenticatedGroupAccess(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
 	var out []finding.Finding
-	for _, b := range analysisOf(inv).index().Bindings() {
+	for _, b := range analysisOf(inv, cfg).index().Bindings() {
 		first, _ := matchingSubjects(b, func(s rbacv1.Subject) bool {
 			return s.Kind == rbacv1.GroupKind && s.Name == GroupAuthenticated
 		})
@@ -170,9 +170,9 @@ func runAuthenticatedGroupAccess(inv *inventory.Inventory, _ *audit.Config) []fi
 	return out
 }
 
-func runClusterAdminBinding(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
+func runClusterAdminBinding(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
 	var out []finding.Finding
-	for _, b := range analysisOf(inv).index().Bindings() {
+	for _, b := range analysisOf(inv, cfg).index().Bindings() {
 		if !isClusterAdmin(b) {
 			continue
 		}
@@ -205,8 +205,8 @@ func holdsDefaultServiceAccount(s rbacv1.Subject, bindingNS string) bool {
 	return false
 }
 
-func runDefaultServiceAccountRights(inv *inventory.Inventory, _ *audit.Config) []finding.Finding {
-	a := analysisOf(inv)
+func runDefaultServiceAccountRights(inv *inventory.Inventory, cfg *audit.Config) []finding.Finding {
+	a := analysisOf(inv, cfg)
 	type roleScope struct {
 		role    *Role
 		cluster bool
