@@ -143,11 +143,25 @@ func Sort(fs []Finding) {
 		}
 		return cmp.Compare(a, b)
 	})
-	sorted := make([]Finding, len(fs))
-	for i, j := range idx {
-		sorted[i] = fs[j]
+	// Move the findings into place cycle by cycle, in place: a sorted copy
+	// was, on a large scan, the largest single allocation.
+	for i := range idx {
+		if idx[i] == int32(i) {
+			continue
+		}
+		tmp := fs[i]
+		j := i
+		for {
+			k := int(idx[j])
+			idx[j] = int32(j)
+			if k == i {
+				fs[j] = tmp
+				break
+			}
+			fs[j] = fs[k]
+			j = k
+		}
 	}
-	copy(fs, sorted)
 }
 
 // Merge returns the findings of a and b, both sorted, in one sorted
