@@ -17,7 +17,8 @@ import (
 	"github.com/rampart-dev/rampart/internal/report"
 )
 
-// BenchmarkScan measures the whole scan — load, every check, JSON output —
+// BenchmarkScan measures the whole scan as the scan command runs it — load,
+// every check, JSON output —
 // on generated corpora of 1k, 10k and 100k workload objects (10 per file).
 // Record figures in docs/benchmarks.md. peak-heap-MiB is the most heap
 // memory (objects, live or not yet swept) seen during one scan, which
@@ -41,11 +42,10 @@ func BenchmarkScan(b *testing.B) {
 				runtime.GC()
 				b.StartTimer()
 				peak = max(peak, peakHeap(func() {
-					inv := inventory.LoadFiles([]string{dir}, inventory.LoadOptions{})
-					if len(inv.Objects) != objects {
-						b.Fatalf("loaded %d objects, want %d (notes %v)", len(inv.Objects), objects, inv.Notes)
+					rep := scanFiles([]string{dir}, inventory.LoadOptions{}, policy.Default())
+					if rep.Objects != objects {
+						b.Fatalf("loaded %d objects, want %d (notes %v)", rep.Objects, objects, rep.Notes)
 					}
-					rep := Scan(inv, policy.Default())
 					if err := report.Render(io.Discard, "json", rep, report.Options{}); err != nil {
 						b.Fatal(err)
 					}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/report"
 	"github.com/rampart-dev/rampart/internal/workload"
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 )
 
 type scanOptions struct {
@@ -115,9 +117,7 @@ func runScan(s streams, o scanOptions, paths []string) error {
 	}
 	lim := inventory.DefaultLimits
 	lim.MaxFileBytes = o.maxFile
-	inv := inventory.LoadFiles(paths, inventory.LoadOptions{Limits: lim, Stdin: s.in, Helm: o.helm})
-
-	rep := Scan(inv, pol)
+	rep := scanFiles(paths, inventory.LoadOptions{Limits: lim, Stdin: s.in, Helm: o.helm}, pol)
 	base := o.baseDir
 	if base == "" {
 		base, _ = os.Getwd()
@@ -133,35 +133,149 @@ func runScan(s streams, o scanOptions, paths []string) error {
 // the cluster checks marked Scan) and assembles the report.
 func Scan(inv *inventory.Inventory, pol *policy.Policy) *finding.Report {
 	rep := workloadReport(inv, pol)
+	addClusterFindings(rep, inv, pol, scanClusterChecks())
+	return rep
+}
+
+// scanClusterChecks are the cluster checks that run on manifests.
+func scanClusterChecks() []*audit.Check {
 	var checks []*audit.Check
 	for _, c := range catalog.ClusterChecks() {
 		if c.Scan {
 			checks = append(checks, c)
 		}
 	}
-	addClusterFindings(rep, inv, pol, checks)
+	return checks
+}
+
+// scanFiles is Scan on the inputs at paths, done while they are read: the
+// worker that reads a file runs the workload checks on its objects while
+// they are fresh, and the inventory the cluster checks get keeps them
+// without what no cluster check reads (see slimForClusterChecks). The
+// report is the one Scan makes of the whole inventory, byte for byte
+// (TestScanFilesMatchesScan).
+func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *finding.Report {
+	runner := workload.NewRunner(pol)
+	type inputScan struct {
+		findings []finding.Finding
+		levels   []finding.PodSecurity
+	}
+	var mu sync.Mutex
+	scans := map[int]*inputScan{}
+	// Each input's findings are collected in a buffer of the worker's and
+	// kept in a slice of exactly their size: growing a slice per input
+	// made a fifth more garbage than the findings themselves.
+	buffers := sync.Pool{New: func() any { return new([]finding.Finding) }}
+	lo.Each = func(input int, objs []*inventory.Object) []*inventory.Object {
+		in := &inputScan{}
+		buf := buffers.Get().(*[]finding.Finding)
+		fs := (*buf)[:0]
+		for _, o := range objs {
+			fs = runner.Append(fs, o)
+			if p := inventory.PodOf(o); p != nil {
+				// The version was validated with the policy; an object
+				// without a level is left out, as in podSecurity.
+				if level, _, _ := workload.PodSecurityLevel(p, pol.PodSecurity.Version); level != "" {
+					in.levels = append(in.levels, finding.PodSecurity{Object: o.Ref(), Version: pol.PodSecurity.Version, Level: level})
+				}
+			}
+			slimForClusterChecks(o)
+		}
+		in.findings = slices.Clone(fs)
+		clear(fs) // the buffer must not keep the findings' strings alive
+		*buf = fs[:0]
+		buffers.Put(buf)
+		mu.Lock()
+		scans[input] = in
+		mu.Unlock()
+		return objs
+	}
+	inv := inventory.LoadFiles(paths, lo)
+
+	// In input order, as the inventory lists the objects, so that the
+	// findings and levels come out as Scan's.
+	order := make([]*inputScan, 0, len(scans))
+	n := 0
+	for i := range inv.Files {
+		if in := scans[i]; in != nil {
+			order = append(order, in)
+			n += len(in.findings)
+		}
+	}
+	// Spare room lets the cluster checks' findings merge in place.
+	fs := make([]finding.Finding, 0, n+n/64+16)
+	pss := map[string]finding.PodSecurity{}
+	for _, in := range order {
+		fs = append(fs, in.findings...)
+		for _, l := range in.levels {
+			pss[l.Object.String()] = l
+		}
+	}
+	finding.Sort(fs)
+	rep := &finding.Report{
+		Tool:        "rampart",
+		Version:     Version,
+		Rules:       workloadRules(pol),
+		Findings:    fs,
+		Notes:       inv.Notes,
+		Files:       inv.Files,
+		Objects:     len(inv.Objects),
+		PodSecurity: pss,
+	}
+	addClusterFindings(rep, inv, pol, scanClusterChecks())
 	return rep
+}
+
+// slimForClusterChecks drops from o what only the workload checks read: the
+// details of each container but its name, image and ports. They are most
+// of a workload's memory, and the cluster checks (NetworkPolicy reach,
+// placement, RBAC, secrets) read the pod's own fields and its containers'
+// ports; TestScanFilesMatchesScan holds the reports equal.
+func slimForClusterChecks(o *inventory.Object) {
+	p := inventory.PodOf(o)
+	if p == nil {
+		return
+	}
+	for i, c := range p.Spec.Containers {
+		p.Spec.Containers[i] = corev1.Container{Name: c.Name, Image: c.Image, Ports: c.Ports}
+	}
+	for i, c := range p.Spec.InitContainers {
+		p.Spec.InitContainers[i] = corev1.Container{Name: c.Name, Image: c.Image, Ports: c.Ports}
+	}
+	for i, c := range p.Spec.EphemeralContainers {
+		p.Spec.EphemeralContainers[i] = corev1.EphemeralContainer{
+			EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: c.Name, Image: c.Image, Ports: c.Ports},
+			TargetContainerName:      c.TargetContainerName,
+		}
+	}
 }
 
 // workloadReport runs the workload checks on every object of inv.
 func workloadReport(inv *inventory.Inventory, pol *policy.Policy) *finding.Report {
-	rep := &finding.Report{
-		Tool:     "rampart",
-		Version:  Version,
-		Findings: workload.Run(inv.Objects, pol),
-		Notes:    inv.Notes,
-		Files:    inv.Files,
-		Objects:  len(inv.Objects),
+	return &finding.Report{
+		Tool:        "rampart",
+		Version:     Version,
+		Rules:       workloadRules(pol),
+		Findings:    workload.Run(inv.Objects, pol),
+		Notes:       inv.Notes,
+		Files:       inv.Files,
+		Objects:     len(inv.Objects),
+		PodSecurity: podSecurity(inv.Objects, pol),
 	}
+}
+
+// workloadRules are the rules of the workload checks pol enables, with its
+// severities.
+func workloadRules(pol *policy.Policy) []finding.Rule {
+	var rules []finding.Rule
 	for _, c := range workload.Checks() {
 		if pol.Enabled(c.ID, !c.OptIn) {
 			r := c.Rule()
 			r.Severity = pol.Severity(c.ID, c.Severity)
-			rep.Rules = append(rep.Rules, r)
+			rules = append(rules, r)
 		}
 	}
-	rep.PodSecurity = podSecurity(inv.Objects, pol)
-	return rep
+	return rules
 }
 
 // addClusterFindings runs the enabled checks among checks on the whole

@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"bytes"
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rampart-dev/rampart/internal/corpus"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
+	"github.com/rampart-dev/rampart/internal/report"
 )
 
 // TestScanKeepsNoInventory: once Scan returns, nothing holds the
@@ -46,4 +51,66 @@ func TestScanKeepsNoInventory(t *testing.T) {
 			t.Errorf("%s is still held after Scan returned", s)
 		}
 	}
+}
+
+// TestScanFilesMatchesScan: the scan command checks each file as it is
+// read and keeps slimmed objects for the cluster checks; its report must be
+// the one Scan makes of the whole inventory, in every format. The cases
+// run every analyzer: RBAC, NetworkPolicy reach with named ports and
+// sensitivity levels, placement, secrets, and the generated corpus.
+func TestScanFilesMatchesScan(t *testing.T) {
+	corpusDir := t.TempDir()
+	if _, err := corpus.Write(corpusDir, 40, 400); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, policy string
+		paths        []string
+	}{
+		{"examples", "../../examples/rampart.yaml", []string{"../../examples"}},
+		{"examples, default policy", "", []string{"../../examples"}},
+		{"netpol", "../../examples/netpol/rampart.yaml", []string{"../../examples/netpol"}},
+		{"placement", "../../examples/placement/rampart.yaml", []string{"../../examples/placement"}},
+		{"corpus and examples", "../../examples/rampart.yaml", []string{corpusDir, "../../examples/insecure", "../../examples/netpol"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pol := policy.Default()
+			if tc.policy != "" {
+				var err error
+				if pol, err = policy.Load(tc.policy, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := Scan(inventory.LoadFiles(tc.paths, inventory.LoadOptions{}), pol)
+			got := scanFiles(tc.paths, inventory.LoadOptions{}, pol)
+			if len(want.Findings) == 0 {
+				t.Fatal("the case finds nothing; the comparison would prove nothing")
+			}
+			for _, format := range []string{"json", "text", "sarif"} {
+				var w, g bytes.Buffer
+				opts := report.Options{BaseDir: "../.."}
+				if err := report.Render(&w, format, want, opts); err != nil {
+					t.Fatal(err)
+				}
+				if err := report.Render(&g, format, got, opts); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(w.Bytes(), g.Bytes()) {
+					t.Errorf("%s report differs from Scan's:\n%s", format, firstDifference(w.String(), g.String()))
+				}
+			}
+		})
+	}
+}
+
+// firstDifference shows the first line where two reports differ.
+func firstDifference(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range min(len(wl), len(gl)) {
+		if wl[i] != gl[i] {
+			return fmt.Sprintf("line %d\nScan:      %s\nscanFiles: %s", i+1, wl[i], gl[i])
+		}
+	}
+	return fmt.Sprintf("Scan has %d lines, scanFiles %d", len(wl), len(gl))
 }

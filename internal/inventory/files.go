@@ -27,6 +27,13 @@ type LoadOptions struct {
 	Workers int
 	// Helm sets how charts are rendered.
 	Helm HelmOptions
+	// Each, when set, is called with the objects of each input as soon as
+	// they are read, on the worker that read them (so on several
+	// goroutines at once); input numbers the inputs in the order the
+	// Inventory lists their objects. The objects Each returns are the ones
+	// the Inventory keeps. It lets a caller check each file while it is
+	// fresh and keep less of it.
+	Each func(input int, objs []*Object) []*Object
 }
 
 // inputKind says how an input is read.
@@ -92,6 +99,9 @@ func LoadFiles(paths []string, opts LoadOptions) *Inventory {
 					results[i] = loadKustomization(in.path, opts)
 				default:
 					results[i] = loadFile(in.path, opts, dec, &buf)
+				}
+				if opts.Each != nil {
+					results[i].objects = opts.Each(i, results[i].objects)
 				}
 			}
 		}()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rampart-dev/rampart/internal/finding"
@@ -264,5 +265,58 @@ func TestFieldPathKeysIsRepeatedKey(t *testing.T) {
 		if got := tc.base.Keys(tc.keys...); got != want {
 			t.Errorf("%q.Keys(%q) = %q, want %q", tc.base, tc.keys, got, want)
 		}
+	}
+}
+
+// TestLoadFilesEach: Each sees every input once, numbered in the order the
+// inventory lists their objects, and the inventory keeps what it returns.
+func TestLoadFilesEach(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"a.yaml", "b.yaml", "c.yaml", "d.yaml"} {
+		doc := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "-1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "-2\n"
+		if i == 2 {
+			doc = "kind: [broken\n"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := LoadFiles([]string{dir}, LoadOptions{})
+	var mu sync.Mutex
+	seen := map[int][]string{}
+	kept := LoadFiles([]string{dir}, LoadOptions{Workers: 3, Each: func(input int, objs []*Object) []*Object {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := seen[input]; dup {
+			t.Errorf("input %d seen twice", input)
+		}
+		seen[input] = nil
+		for _, o := range objs {
+			seen[input] = append(seen[input], o.Name)
+		}
+		if len(objs) == 0 {
+			return nil
+		}
+		return objs[:1]
+	}})
+	if len(seen) != 4 || kept.Files != 4 || len(kept.Notes) != len(all.Notes) {
+		t.Fatalf("saw inputs %v, files %d, notes %v", seen, kept.Files, kept.Notes)
+	}
+	var order, want []string
+	for i := range 4 {
+		order = append(order, seen[i]...)
+	}
+	for _, o := range all.Objects {
+		want = append(want, o.Name)
+	}
+	if strings.Join(order, ",") != strings.Join(want, ",") {
+		t.Errorf("inputs in order give %v, the inventory lists %v", order, want)
+	}
+	var names []string
+	for _, o := range kept.Objects {
+		names = append(names, o.Name)
+	}
+	if strings.Join(names, ",") != "a.yaml-1,b.yaml-1,d.yaml-1" {
+		t.Errorf("kept %v, want the first object of each file", names)
 	}
 }

@@ -13,16 +13,7 @@ import (
 // across objects, and returns findings with policy severities and
 // exemptions applied, sorted.
 func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
-	if pol == nil {
-		pol = policy.Default()
-	}
-	var active []*Check
-	for _, c := range Checks() {
-		if pol.Enabled(c.ID, !c.OptIn) {
-			active = append(active, c)
-		}
-	}
-	cfg := &Config{TrustedRegistries: pol.TrustedRegistries}
+	r := NewRunner(pol)
 
 	// Each worker appends to blocks of its own: growing one big slice
 	// copies it over and over (Go grows large slices by a quarter), and a
@@ -41,7 +32,7 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 			// One object (the webhook's case) makes a few dozen findings.
 			cur := make([]finding.Finding, 0, min(blockSize, 64*(end-start)))
 			for i := start; i < end; i++ {
-				cur = runObject(cur, objs[i], active, cfg, pol)
+				cur = r.Append(cur, objs[i])
 				if len(cur) >= blockSize-64 {
 					blocks = append(blocks, cur)
 					cur = make([]finding.Finding, 0, blockSize)
@@ -67,6 +58,35 @@ func Run(objs []*inventory.Object, pol *policy.Policy) []finding.Finding {
 	}
 	finding.Sort(out)
 	return out
+}
+
+// Runner runs the checks a policy enables on one object at a time, for
+// callers that see objects one by one.
+type Runner struct {
+	checks []*Check
+	cfg    *Config
+	pol    *policy.Policy
+}
+
+// NewRunner returns a Runner for the checks pol enables (nil: the default
+// policy).
+func NewRunner(pol *policy.Policy) *Runner {
+	if pol == nil {
+		pol = policy.Default()
+	}
+	r := &Runner{cfg: &Config{TrustedRegistries: pol.TrustedRegistries}, pol: pol}
+	for _, c := range Checks() {
+		if pol.Enabled(c.ID, !c.OptIn) {
+			r.checks = append(r.checks, c)
+		}
+	}
+	return r
+}
+
+// Append appends the findings of every check on o to out, in the order
+// Run gives them for o. It is safe to call from several goroutines.
+func (r *Runner) Append(out []finding.Finding, o *inventory.Object) []finding.Finding {
+	return runObject(out, o, r.checks, r.cfg, r.pol)
 }
 
 // runObject appends the findings of every check on o to out.
