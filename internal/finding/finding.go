@@ -127,13 +127,20 @@ func Sort(fs []Finding) {
 	if IsSorted(fs) {
 		return
 	}
-	if len(fs) < 64 {
+	if len(fs) < 8 {
 		slices.SortStableFunc(fs, Compare)
 		return
 	}
 	// A finding is a few hundred bytes: sort their indexes, then move each
-	// finding once, instead of moving the findings at every step.
-	idx := make([]int32, len(fs))
+	// finding once, instead of moving the findings at every step (an
+	// insertion sort of one object's few dozen findings moved each many
+	// times).
+	var small [64]int32
+	idx := small[:0]
+	if len(fs) > len(small) {
+		idx = make([]int32, 0, len(fs))
+	}
+	idx = idx[:len(fs)]
 	for i := range idx {
 		idx[i] = int32(i)
 	}

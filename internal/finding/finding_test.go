@@ -29,7 +29,7 @@ func randomFindings(r *rand.Rand, n int) []Finding {
 func TestSortMatchesStableSort(t *testing.T) {
 	seed := rand.Uint64()
 	r := rand.New(rand.NewPCG(seed, 1))
-	for _, n := range []int{0, 1, 5, 63, 64, 65, 500, 3000} {
+	for _, n := range []int{0, 1, 5, 7, 8, 9, 63, 64, 65, 500, 3000} {
 		fs := randomFindings(r, n)
 		want := slices.Clone(fs)
 		slices.SortStableFunc(want, Compare)

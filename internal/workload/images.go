@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
@@ -96,7 +98,7 @@ func eachImage(fn func(c inventory.Container, ref imageRef) []Result) func(t *Ta
 		if c.Image == "" {
 			return nil
 		}
-		ref, err := parseImage(c.Image)
+		ref, err := parseImageCached(c.Image)
 		if err != nil {
 			return nil
 		}
@@ -118,7 +120,7 @@ func untrustedRegistry(t *Target) []Result {
 		if c.Image == "" {
 			return nil
 		}
-		ref, err := parseImage(c.Image)
+		ref, err := parseImageCached(c.Image)
 		if err != nil {
 			return []Result{{Path: c.Path.Key("image"), Message: fmt.Sprintf("image %q cannot be parsed, so its registry cannot be trusted", c.Image)}}
 		}
@@ -230,6 +232,42 @@ var (
 	tagPattern    = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
 	digestPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$`)
 )
+
+// imageCache holds parsed references by name: manifests name few distinct
+// images many times, each container's image is parsed by several checks,
+// and the grammar's regular expressions were a seventh of the workload
+// checks' time. It is bounded, so that a stream of distinct names (the
+// webhook's) cannot grow it without end; past the bound names are parsed
+// each time.
+var imageCache struct {
+	sync.Map // string → parsedImage
+	n        atomic.Int32
+}
+
+const imageCacheMax = 4096
+
+type parsedImage struct {
+	ref imageRef
+	err error
+}
+
+// parseImageCached is parseImage, remembered.
+func parseImageCached(s string) (imageRef, error) {
+	if v, ok := imageCache.Load(s); ok {
+		p := v.(parsedImage)
+		return p.ref, p.err
+	}
+	// A copy, so that the cache keeps only the name, never a larger
+	// buffer the name may be part of.
+	s = strings.Clone(s)
+	ref, err := parseImage(s)
+	if imageCache.n.Load() < imageCacheMax {
+		if _, loaded := imageCache.LoadOrStore(s, parsedImage{ref, err}); !loaded {
+			imageCache.n.Add(1)
+		}
+	}
+	return ref, err
+}
 
 // parseImage parses an image reference such as nginx, nginx:1.25,
 // registry.example.com:5000/team/app:v1@sha256:..., normalising Docker Hub

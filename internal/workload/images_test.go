@@ -2,6 +2,7 @@ package workload
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -244,4 +245,25 @@ spec:
 			"spec.template.spec.containers[7].image@h",
 		}},
 	})
+}
+
+// TestParseImageCached: the cache gives parseImage's answer, good or bad,
+// the first time and every time after, and stops growing at its bound.
+func TestParseImageCached(t *testing.T) {
+	names := []string{"nginx", "nginx:1.25", "ghcr.io/acme/api:2.3.1", "Nginx", "nginx:", "reg.io/"}
+	for i := range imageCacheMax + 100 {
+		names = append(names, fmt.Sprintf("reg.example.com/team/app-%d:v%d", i, i%7))
+	}
+	for round := range 2 {
+		for _, n := range names {
+			want, wantErr := parseImage(n)
+			got, err := parseImageCached(n)
+			if got != want || (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
+				t.Fatalf("round %d: parseImageCached(%q) = %+v, %v; parseImage gives %+v, %v", round, n, got, err, want, wantErr)
+			}
+		}
+	}
+	if n := imageCache.n.Load(); n > imageCacheMax {
+		t.Errorf("the cache holds %d names, bound %d", n, imageCacheMax)
+	}
 }
