@@ -160,17 +160,30 @@ func newView(rep *finding.Report, opts Options) *view {
 
 	v.rules, v.ruleIdx = completeRules(rep.Rules, v.findings)
 
+	// Sorted by each object's reference as a string, made once per entry:
+	// making it in every comparison was a tenth of writing a large report.
+	type keyed struct {
+		key string
+		p   finding.PodSecurity
+	}
+	pss := make([]keyed, 0, len(rep.PodSecurity))
 	for _, p := range rep.PodSecurity {
-		v.pss = append(v.pss, p)
+		pss = append(pss, keyed{p.Object.String(), p})
+	}
+	slices.SortFunc(pss, func(a, b keyed) int {
+		return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.p.Object.APIVersion, b.p.Object.APIVersion))
+	})
+	if len(pss) > 0 {
+		v.pss = make([]finding.PodSecurity, len(pss))
+		for i, k := range pss {
+			v.pss[i] = k.p
+		}
 	}
 	if rep.Audit != nil {
 		a := *rep.Audit
 		a.Snapshot = relPath(opts.BaseDir, a.Snapshot)
 		v.audit = &a
 	}
-	slices.SortFunc(v.pss, func(a, b finding.PodSecurity) int {
-		return cmp.Or(cmp.Compare(a.Object.String(), b.Object.String()), cmp.Compare(a.Object.APIVersion, b.Object.APIVersion))
-	})
 	return v
 }
 
@@ -299,11 +312,25 @@ func fingerprintIDs(fs []finding.Finding) []fingerprintID {
 		}(start, end)
 	}
 	wg.Wait()
-	seen := make(map[[16]byte]int, len(fs))
-	for i := range ids {
-		seen[ids[i].sum]++
-		ids[i].n = seen[ids[i].sum]
+	// Each worker numbers the repeats of its own share of the sums, in
+	// order: a sum always falls in the same share, so the counts are the
+	// ones one pass would give, and one map of every sum was a tenth of
+	// writing a large report.
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			seen := make(map[[16]byte]int, len(fs)/workers+1)
+			for i := range ids {
+				if int(ids[i].sum[0])%workers != w {
+					continue
+				}
+				seen[ids[i].sum]++
+				ids[i].n = seen[ids[i].sum]
+			}
+		}()
 	}
+	wg.Wait()
 	return ids
 }
 
