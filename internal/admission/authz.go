@@ -78,7 +78,7 @@ func (a *Authorizer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	st := withinBudget(r.Context(), a.budget, func(context.Context) authorizationv1.SubjectAccessReviewStatus {
+	st, _ := withinBudget(r.Context(), a.budget, func(context.Context) authorizationv1.SubjectAccessReviewStatus {
 		return a.Decide(sar.Spec)
 	}, func(reason string) authorizationv1.SubjectAccessReviewStatus {
 		// No opinion: RBAC decides, as when the webhook is down.

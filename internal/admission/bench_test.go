@@ -36,7 +36,7 @@ func benchPolicy(b testing.TB) *policy.Policy {
 func BenchmarkAdmitDeployment(b *testing.B) {
 	log := NewStreamLog(discard{})
 	defer log.Close()
-	ep := &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(benchPolicy(b)), log).Handler(), budget: DefaultBudget, metrics: NewMetrics()}
+	ep := &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(benchPolicy(b)), log).Handler(), decode: decodeWorkloadReview, budget: DefaultBudget, metrics: NewMetrics()}
 	body := typicalDeploymentReview(b)
 	req := httptest.NewRequest(http.MethodPost, PathWorkloads, nil)
 	rec := &reusedRecorder{header: http.Header{}}

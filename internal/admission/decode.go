@@ -1,6 +1,8 @@
 package admission
 
 import (
+	"reflect"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,29 +32,41 @@ type metaWire struct {
 	ManagedFields     ignored `json:"managedFields"`
 }
 
-// specWire is an object with spec S and no status.
+// specWire is an object with spec S and no status. It is the decode
+// target both of a raw object and, in decodeWorkloadReview, of the object
+// inside a review, read in the same pass as the review.
 type specWire[S any] struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        metaWire `json:"metadata"`
 	Spec            S        `json:"spec"`
+	build           func(metav1.ObjectMeta, S) runtime.Object
 }
 
-type specDecoder func(raw []byte) (runtime.Object, error)
-
-func specOf[S any](build func(metav1.ObjectMeta, S) runtime.Object) specDecoder {
-	return func(raw []byte) (runtime.Object, error) {
-		var w specWire[S]
-		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, &w); err != nil {
-			return nil, err
-		}
-		obj := build(w.Metadata.ObjectMeta, w.Spec)
-		obj.GetObjectKind().SetGroupVersionKind(w.GroupVersionKind())
-		return obj, nil
-	}
+// typedWire is a specWire of some spec type.
+type typedWire interface {
+	object() runtime.Object
+	// isZero is true when nothing the object is built from was read.
+	isZero() bool
 }
 
-// specDecoders are the kinds that run pods, as inventory.PodOf knows them.
-var specDecoders = map[schema.GroupVersionKind]specDecoder{
+func (w *specWire[S]) object() runtime.Object {
+	obj := w.build(w.Metadata.ObjectMeta, w.Spec)
+	obj.GetObjectKind().SetGroupVersionKind(w.GroupVersionKind())
+	return obj
+}
+
+func (w *specWire[S]) isZero() bool {
+	return w.TypeMeta == metav1.TypeMeta{} && reflect.ValueOf(&w.Metadata.ObjectMeta).Elem().IsZero() &&
+		reflect.ValueOf(&w.Spec).Elem().IsZero()
+}
+
+// specOf returns a maker of empty wires for spec S.
+func specOf[S any](build func(metav1.ObjectMeta, S) runtime.Object) func() typedWire {
+	return func() typedWire { return &specWire[S]{build: build} }
+}
+
+// specKinds are the kinds that run pods, as inventory.PodOf knows them.
+var specKinds = map[schema.GroupVersionKind]func() typedWire{
 	corev1.SchemeGroupVersion.WithKind("Pod"): specOf(func(m metav1.ObjectMeta, s corev1.PodSpec) runtime.Object {
 		return &corev1.Pod{ObjectMeta: m, Spec: s}
 	}),
@@ -82,8 +96,12 @@ var specDecoders = map[schema.GroupVersionKind]specDecoder{
 // decodeTyped decodes raw as the typed object of gvk: objects that run
 // pods without managed fields and status, the rest whole.
 func decodeTyped(gvk schema.GroupVersionKind, raw []byte) (runtime.Object, error) {
-	if d, ok := specDecoders[gvk]; ok {
-		return d(raw)
+	if newWire, ok := specKinds[gvk]; ok {
+		w := newWire()
+		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(raw, w); err != nil {
+			return nil, err
+		}
+		return w.object(), nil
 	}
 	typed, err := scheme.New(gvk)
 	if err != nil {

@@ -103,7 +103,7 @@ func TestSpecDecodersMatchTheScheme(t *testing.T) {
 		}
 		covered[gvk] = true
 	}
-	for gvk := range specDecoders {
+	for gvk := range specKinds {
 		if !covered[gvk] {
 			t.Errorf("no test object of kind %s", gvk)
 		}

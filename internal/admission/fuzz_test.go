@@ -21,7 +21,7 @@ func FuzzAdmissionReview(f *testing.F) {
 	p := mustPolicy(f, "webhook: {admission: {mode: block}, labels: [{required: [team]}], exec: {podSelector: {matchLabels: {a: b}}}}")
 	pods := fakePods{synced: true, pods: map[string]PodFacts{"a/p": {Privileged: true}}}
 	endpoints := []http.Handler{
-		&reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(p), &memLog{}).Handler(), budget: DefaultBudget},
+		&reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(p), &memLog{}).Handler(), decode: decodeWorkloadReview, budget: DefaultBudget},
 		&reviewEndpoint{kind: "exec", handler: NewExec(static(p), pods, &memLog{}), budget: DefaultBudget, fail: FailClosed},
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -177,6 +177,11 @@ func Objects(o ManifestOptions) []runtime.Object {
 							Args: []string{"webhook", "serve", "--policy=/etc/rampart/rampart.yaml",
 								"--tls-cert=/etc/rampart/tls/tls.crt", "--tls-key=/etc/rampart/tls/tls.key",
 								"--listen=:8443", "--service-account=" + o.Namespace + "/" + o.Name},
+							// webhook serve lets the heap grow to five times the
+							// live heap (--gc-percent); a soft limit under the
+							// container's keeps a large pod cache from that growth
+							// past it.
+							Env:            []corev1.EnvVar{{Name: "GOMEMLIMIT", Value: "448MiB"}},
 							Ports:          []corev1.ContainerPort{{Name: "https", ContainerPort: 8443}},
 							ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: PathReadyz, Port: intstr.FromString("https"), Scheme: corev1.URISchemeHTTPS}}},
 							LivenessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: PathHealthz, Port: intstr.FromString("https"), Scheme: corev1.URISchemeHTTPS}}},

@@ -79,7 +79,8 @@ func decodeJSON(data []byte, v any) error {
 	return nil
 }
 
-// Handler decides one admission request. It never returns nil.
+// Handler decides one admission request. It never returns nil, and keeps
+// no raw object of req after it returns: they may be slices of the body.
 type Handler interface {
 	Admit(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse
 }
@@ -99,6 +100,8 @@ const (
 type reviewEndpoint struct {
 	kind    string
 	handler Handler
+	// decode reads the body; DecodeAdmissionReview when nil.
+	decode  func([]byte) (*admissionv1.AdmissionReview, error)
 	budget  time.Duration
 	fail    FailurePolicy
 	metrics *Metrics
@@ -112,17 +115,26 @@ func (e *reviewEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	review, err := DecodeAdmissionReview(body.Bytes())
-	body.release() // the review holds copies of what it needs
+	decode := e.decode
+	if decode == nil {
+		decode = DecodeAdmissionReview
+	}
+	review, err := decode(body.Bytes())
 	if err != nil {
+		body.release()
 		e.metrics.Observe(e.kind, "malformed", time.Since(start))
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	req := review.Request
-	resp := withinBudget(r.Context(), e.budget, func(ctx context.Context) *admissionv1.AdmissionResponse {
+	resp, finished := withinBudget(r.Context(), e.budget, func(ctx context.Context) *admissionv1.AdmissionResponse {
 		return e.handler.Admit(ctx, req)
 	}, func(reason string) *admissionv1.AdmissionResponse { return e.failed(reason) })
+	// The review may hold slices of the body: a decision that ran out of
+	// time may still read them, and its body is left to the collector.
+	if finished {
+		body.release()
+	}
 	resp.UID = req.UID
 	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
 	writeJSON(w, &out)
@@ -139,8 +151,9 @@ func (e *reviewEndpoint) failed(reason string) *admissionv1.AdmissionResponse {
 
 // withinBudget runs decide with a deadline and answers with fail when the
 // deadline passes or decide panics, so that a slow or broken check never
-// holds the API server's request.
-func withinBudget[T any](parent context.Context, budget time.Duration, decide func(context.Context) T, fail func(reason string) T) T {
+// holds the API server's request. finished is false when decide may still
+// be running.
+func withinBudget[T any](parent context.Context, budget time.Duration, decide func(context.Context) T, fail func(reason string) T) (answer T, finished bool) {
 	ctx, cancel := context.WithTimeout(parent, budget)
 	defer cancel()
 	done := make(chan T, 1)
@@ -154,9 +167,9 @@ func withinBudget[T any](parent context.Context, budget time.Duration, decide fu
 	}()
 	select {
 	case v := <-done:
-		return v
+		return v, true
 	case <-ctx.Done():
-		return fail(fmt.Sprintf("no decision within %s", budget))
+		return fail(fmt.Sprintf("no decision within %s", budget)), false
 	}
 }
 

@@ -46,7 +46,7 @@ func TestDecodeAdmissionReview(t *testing.T) {
 }
 
 func TestEndpointRejectsBadRequests(t *testing.T) {
-	ep := &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(mustPolicy(t, "")), nil).Handler(), budget: DefaultBudget, metrics: NewMetrics()}
+	ep := &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(mustPolicy(t, "")), nil).Handler(), decode: decodeWorkloadReview, budget: DefaultBudget, metrics: NewMetrics()}
 	tests := []struct {
 		name, method, contentType string
 		body                      []byte

@@ -70,7 +70,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s.policy.Store(cfg.Policy)
 	pol := s.policy.Load
-	s.mux.Handle(PathWorkloads, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(pol, cfg.Log).Handler(), budget: cfg.Budget, fail: FailOpen, metrics: s.metrics})
+	s.mux.Handle(PathWorkloads, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(pol, cfg.Log).Handler(), decode: decodeWorkloadReview, budget: cfg.Budget, fail: FailOpen, metrics: s.metrics})
 	s.mux.Handle(PathExec, &reviewEndpoint{kind: "exec", handler: NewExec(pol, cfg.Pods, cfg.Log), budget: cfg.Budget, fail: FailClosed, metrics: s.metrics})
 	s.mux.Handle(PathAuthorize, NewAuthorizer(pol, cfg.Namespaces, cfg.Self, cfg.Log, cfg.Budget, s.metrics))
 	s.mux.HandleFunc(PathHealthz, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

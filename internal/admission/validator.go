@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Warnings are messages returned to the client, which kubectl prints.
@@ -26,7 +27,9 @@ var ErrNotHandled = errors.New("kind not handled")
 // ValidatorHandler adapts a Validator to a Handler, decoding objects with
 // Decode. The request is available to the validator through RequestFrom.
 type ValidatorHandler[T any] struct {
-	Decode    func(req *admissionv1.AdmissionRequest, raw []byte) (T, error)
+	// Decode gets the request's object as it came: raw JSON, or decoded
+	// already with the review (in Object).
+	Decode    func(req *admissionv1.AdmissionRequest, obj runtime.RawExtension) (T, error)
 	Validator Validator[T]
 	// OldUnused skips decoding the old object of an update, for validators
 	// that judge only the new one: ValidateUpdate gets the zero T as old.
@@ -44,8 +47,8 @@ func RequestFrom(ctx context.Context) *admissionv1.AdmissionRequest {
 // Admit implements Handler.
 func (h ValidatorHandler[T]) Admit(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
 	ctx = context.WithValue(ctx, requestKey{}, req)
-	decode := func(raw []byte) (T, bool, *admissionv1.AdmissionResponse) {
-		obj, err := h.Decode(req, raw)
+	decode := func(ext runtime.RawExtension) (T, bool, *admissionv1.AdmissionResponse) {
+		obj, err := h.Decode(req, ext)
 		if errors.Is(err, ErrNotHandled) {
 			return obj, false, allow()
 		}
@@ -63,25 +66,25 @@ func (h ValidatorHandler[T]) Admit(ctx context.Context, req *admissionv1.Admissi
 	)
 	switch req.Operation {
 	case admissionv1.Create:
-		obj, ok, resp := decode(req.Object.Raw)
+		obj, ok, resp := decode(req.Object)
 		if !ok {
 			return resp
 		}
 		warnings, err = h.Validator.ValidateCreate(ctx, obj)
 	case admissionv1.Update:
-		obj, ok, resp := decode(req.Object.Raw)
+		obj, ok, resp := decode(req.Object)
 		if !ok {
 			return resp
 		}
 		var old T
 		if !h.OldUnused {
-			if old, ok, resp = decode(req.OldObject.Raw); !ok {
+			if old, ok, resp = decode(req.OldObject); !ok {
 				return resp
 			}
 		}
 		warnings, err = h.Validator.ValidateUpdate(ctx, old, obj)
 	case admissionv1.Delete:
-		obj, ok, resp := decode(req.OldObject.Raw)
+		obj, ok, resp := decode(req.OldObject)
 		if !ok {
 			return resp
 		}

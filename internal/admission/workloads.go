@@ -12,23 +12,28 @@ import (
 	"github.com/rampart-dev/rampart/internal/policy"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// DecodeObject turns the object of an admission request into the inventory
-// object the workload checks read. Kinds Rampart has no typed form for are
+// DecodeObject turns the object of an admission request, raw or decoded
+// with the review (decodeWorkloadReview), into the inventory object the
+// workload checks read. Kinds Rampart has no typed form for are
 // ErrNotHandled.
-func DecodeObject(req *admissionv1.AdmissionRequest, raw []byte) (*inventory.Object, error) {
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("%w: no object", ErrNotHandled)
-	}
+func DecodeObject(req *admissionv1.AdmissionRequest, obj runtime.RawExtension) (*inventory.Object, error) {
 	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	if !scheme.Recognizes(gvk) {
-		return nil, fmt.Errorf("%w: %s", ErrNotHandled, gvk)
-	}
-	typed, err := decodeTyped(gvk, raw)
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", gvk.Kind, err)
+	typed := obj.Object
+	if typed == nil {
+		if len(obj.Raw) == 0 {
+			return nil, fmt.Errorf("%w: no object", ErrNotHandled)
+		}
+		if !scheme.Recognizes(gvk) {
+			return nil, fmt.Errorf("%w: %s", ErrNotHandled, gvk)
+		}
+		var err error
+		if typed, err = decodeTyped(gvk, obj.Raw); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", gvk.Kind, err)
+		}
 	}
 	m, err := meta.Accessor(typed)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 var deploymentKind = metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}
@@ -16,7 +17,7 @@ func TestCompliantDeploymentHasNoFindings(t *testing.T) {
 	// The fixture must be clean, or every case below proves less.
 	p := mustPolicy(t, "trustedRegistries: [registry.example.com/]\nwebhook: {admission: {mode: block}}\n")
 	body := admissiontest.Review(t, admissiontest.Request{Kind: deploymentKind, Resource: "deployments", Group: "apps", Namespace: "shop", Operation: admissionv1.Create, Object: deployment("web", nil)})
-	resp, _, _ := post(t, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(p), nil).Handler(), budget: DefaultBudget}, body)
+	resp, _, _ := post(t, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(p), nil).Handler(), decode: decodeWorkloadReview, budget: DefaultBudget}, body)
 	if !resp.Allowed || len(resp.Warnings) > 0 {
 		t.Fatalf("compliant deployment: allowed %v, warnings %v, result %+v", resp.Allowed, resp.Warnings, resp.Result)
 	}
@@ -76,7 +77,7 @@ func TestWorkloadModes(t *testing.T) {
 			case admissionv1.Delete:
 				req.OldObject = d
 			}
-			resp, code, body := post(t, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(p), log).Handler(), budget: DefaultBudget}, admissiontest.Review(t, req))
+			resp, code, body := post(t, &reviewEndpoint{kind: "workloads", handler: NewWorkloads(static(p), log).Handler(), decode: decodeWorkloadReview, budget: DefaultBudget}, admissiontest.Review(t, req))
 			if resp == nil {
 				t.Fatalf("status %d: %s", code, body)
 			}
@@ -112,7 +113,7 @@ func TestWorkloadModes(t *testing.T) {
 func TestDecodeObject(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "job-"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
 	req := &admissionv1.AdmissionRequest{Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, Namespace: "batch"}
-	o, err := DecodeObject(req, mustJSON(t, pod))
+	o, err := DecodeObject(req, runtime.RawExtension{Raw: mustJSON(t, pod)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,10 +124,10 @@ func TestDecodeObject(t *testing.T) {
 		t.Errorf("typed %T", o.Typed)
 	}
 	unknown := &admissionv1.AdmissionRequest{Kind: metav1.GroupVersionKind{Group: "example.com", Version: "v1", Kind: "Widget"}}
-	if _, err := DecodeObject(unknown, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), ErrNotHandled.Error()) {
+	if _, err := DecodeObject(unknown, runtime.RawExtension{Raw: []byte(`{}`)}); err == nil || !strings.Contains(err.Error(), ErrNotHandled.Error()) {
 		t.Errorf("unknown kind: %v, want ErrNotHandled", err)
 	}
-	if _, err := DecodeObject(req, []byte(`{"spec": {"containers": 7}}`)); err == nil {
+	if _, err := DecodeObject(req, runtime.RawExtension{Raw: []byte(`{"spec": {"containers": 7}}`)}); err == nil {
 		t.Error("a pod with containers: 7 decoded")
 	}
 }

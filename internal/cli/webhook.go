@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +60,8 @@ type webhookServeOptions struct {
 	grace          time.Duration
 	serviceAccount string
 	reloadEvery    time.Duration
+	gcPercent      int
+	gcPercentSet   bool
 }
 
 func newWebhookServeCmd(s streams) *cobra.Command {
@@ -92,6 +95,7 @@ accepting, finishes requests in flight and flushes the decision log.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			o.gcPercentSet = cmd.Flags().Changed("gc-percent")
 			return runWebhookServe(ctx, s, o)
 		},
 	}
@@ -109,8 +113,19 @@ accepting, finishes requests in flight and flushes the decision log.`,
 	f.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long requests in flight may take to finish")
 	f.StringVar(&o.serviceAccount, "service-account", "", "the webhook's own service account (namespace/name), exempt from authorization rules")
 	f.DurationVar(&o.reloadEvery, "policy-reload", 10*time.Second, "how often to check the policy file for changes (0: never)")
+	f.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "heap growth, in percent of the live heap, that starts a garbage collection (as GOGC, which applies instead when set and this flag is not)")
 	return cmd
 }
+
+// defaultGCPercent lets the heap grow to five times the live heap between
+// collections. The webhook's live heap is its caches and is small, while
+// every review allocates tens of KiB: at 1,000 reviews a second and Go's
+// default of 100 it collected twice a second, at 19 µs of CPU per review
+// (GODEBUG=gctrace=1, a 7 MB live heap); at 400, every 1.5 s and 6 µs, for
+// a 38 MB heap. The manifests set GOMEMLIMIT under the container's memory
+// limit, so that the pod cache of a large cluster does not grow the heap
+// past it.
+const defaultGCPercent = 400
 
 func runWebhookServe(ctx context.Context, s streams, o *webhookServeOptions) error {
 	if o.tlsCert == "" || o.tlsKey == "" {
@@ -119,6 +134,10 @@ func runWebhookServe(ctx context.Context, s streams, o *webhookServeOptions) err
 	if o.budget <= 0 {
 		return usageError("--budget must be positive")
 	}
+	if o.gcPercent <= 0 {
+		return usageError("--gc-percent must be positive")
+	}
+	defer setGCPercent(o)()
 	logger := slog.New(slog.NewTextHandler(s.err, nil))
 	pol, err := loadPolicy(o.policyFile)
 	if err != nil {
@@ -184,6 +203,16 @@ func runWebhookServe(ctx context.Context, s streams, o *webhookServeOptions) err
 	}
 	logger.Info("rampart webhook stopped")
 	return nil
+}
+
+// setGCPercent applies --gc-percent, unless GOGC is set and the flag is
+// not, and returns what restores the previous setting.
+func setGCPercent(o *webhookServeOptions) (restore func()) {
+	if !o.gcPercentSet && os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(o.gcPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 func checkServiceAccount(sa string) string {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -565,6 +566,7 @@ func TestWebhookUsageErrors(t *testing.T) {
 	}{
 		{[]string{"webhook", "serve"}, "--tls-cert and --tls-key are required"},
 		{[]string{"webhook", "serve", "--tls-cert", "a", "--tls-key", "b", "--budget", "0s"}, "--budget must be positive"},
+		{[]string{"webhook", "serve", "--tls-cert", "a", "--tls-key", "b", "--gc-percent", "0"}, "--gc-percent must be positive"},
 		{[]string{"webhook", "serve", "--tls-cert", "a", "--tls-key", "b", "--policy", bad}, `webhook.exec.mode is "sometimes"`},
 		{[]string{"webhook", "serve", "--tls-cert", filepath.Join(dir, "none.crt"), "--tls-key", "b"}, "reading the serving certificate"},
 		{[]string{"webhook", "serve", "--tls-cert", "a", "--tls-key", "b", "--service-account", "x"}, `--service-account is "x", want namespace/name`},
@@ -578,5 +580,40 @@ func TestWebhookUsageErrors(t *testing.T) {
 		if code != ExitError || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d %q, want 2 and %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// --gc-percent applies unless GOGC is set and the flag is not, and the
+// old setting comes back when serving ends.
+func TestWebhookGCPercent(t *testing.T) {
+	current := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	before := current()
+	tests := []struct {
+		name string
+		gogc string
+		o    webhookServeOptions
+		want int
+	}{
+		{"default", "", webhookServeOptions{gcPercent: defaultGCPercent}, defaultGCPercent},
+		{"GOGC set", "150", webhookServeOptions{gcPercent: defaultGCPercent}, before},
+		{"GOGC and the flag set", "150", webhookServeOptions{gcPercent: 250, gcPercentSet: true}, 250},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOGC", tt.gogc)
+			restore := setGCPercent(&tt.o)
+			got := current()
+			restore()
+			if got != tt.want {
+				t.Errorf("GC percent %d while serving, want %d", got, tt.want)
+			}
+			if now := current(); now != before {
+				t.Errorf("GC percent %d after serving, want %d back", now, before)
+			}
+		})
 	}
 }

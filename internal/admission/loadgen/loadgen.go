@@ -1,15 +1,26 @@
 // Package loadgen drives an HTTPS endpoint the way the API server drives an
-// admission webhook, and measures the latency it sees: requests are sent
-// open loop on a fixed schedule over long-lived connections, and each latency counts from when the request was due, not from when it
-// was sent, so that a stall of the server or of the generator delays every
-// request it holds up and shows in the tail (no coordinated omission).
+// admission webhook, and measures the latency it sees: requests are due on
+// a fixed schedule over long-lived connections, and each latency counts
+// from when the request was due, not from when it was sent, so that a
+// stall of the server or of the generator delays every request it holds
+// up and shows in the tail (no coordinated omission).
+//
+// A fixed pool of workers per connection takes the due times in turn from
+// the schedule; a worker sends as soon as its request is due, so the
+// schedule does not wait for answers (open loop) while any worker is
+// free. When every worker waits on an answer, the next request is sent
+// when one is free, and that wait counts in its latency and its lag.
+// Workers cost less CPU than a goroutine per request, which grew a fresh
+// stack and armed a fresh timer for every request.
 //
 // By default requests go as the API server sends them to a webhook: over
 // keep-alive HTTP/1.1 (k8s.io/apiserver's webhook client sets NextProtos to
 // http/1.1 for every webhook not on localhost, kubernetes/kubernetes#75791),
-// opening a connection whenever all are busy and keeping up to 25 idle ones
-// (client-go's transport). HTTP/2 over a fixed number of connections is an
-// option.
+// here over 25 connections, as many as client-go's transport keeps idle.
+// The API server opens more while all are busy, which under load makes a
+// TLS handshake on both sides for a few requests in a hundred; the
+// generator does not, so that what it measures is the webhook's answers.
+// HTTP/2 over a fixed number of connections is an option.
 //
 // Load-testing tools that do this exist (wrk2, vegeta), but none is a Go
 // module we already depend on, and a benchmark has to start the server as
@@ -22,9 +33,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -42,18 +53,21 @@ type Options struct {
 	Warmup time.Duration
 	// Duration is how long the measured schedule lasts.
 	Duration time.Duration
-	// Conns is, with HTTP/1.1, the number of idle connections kept alive
-	// (default 25, as client-go's transport); more are opened while more
-	// requests are in flight. With HTTP/2 it is the number of connections
-	// (default 1), each carrying many requests at once.
+	// Conns is the number of connections: with HTTP/1.1 (default 25, the
+	// idle connections client-go's transport keeps) each carries one
+	// request at a time; with HTTP/2 (default 1) each carries Streams.
 	Conns int
+	// Streams is, with HTTP/2, the requests each connection carries at
+	// once (default 25).
+	Streams int
 	// HTTP2 sends over HTTP/2 instead of keep-alive HTTP/1.1.
 	HTTP2 bool
 	TLS   *tls.Config
 	// Timeout bounds one request (default 10 s, the admission timeout
 	// Rampart's manifests set for exec control).
 	Timeout time.Duration
-	// Check judges an answer; nil accepts any 200.
+	// Check judges an answer; nil accepts any 200. body is valid only
+	// during the call.
 	Check func(body []byte) error
 }
 
@@ -63,8 +77,9 @@ type Result struct {
 	// when the request was due to when its answer was read.
 	Latencies []time.Duration
 	// Lag is how late the generator sent each measured request after it was
-	// due, sorted: when it is large, the generator (or the machine) and not
-	// the server made the tail.
+	// due, sorted: when it is large, the machine was busy or every
+	// connection was waiting on an answer, and the tail is partly the
+	// generator's.
 	Lag []time.Duration
 	// Errors counts measured requests that failed; Err is the first.
 	Errors int
@@ -131,10 +146,20 @@ func New(o Options) (*Generator, error) {
 			o.Conns = 1
 		}
 	}
+	switch {
+	case !o.HTTP2:
+		o.Streams = 1 // an HTTP/1.1 connection carries one request at a time
+	case o.Streams <= 0:
+		o.Streams = 25
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	return &Generator{o: o, c: newClients(o), interval: time.Second / time.Duration(o.Rate)}, nil
+	u, err := url.Parse(o.URL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("loadgen: URL %q is not an https URL", o.URL)
+	}
+	return &Generator{o: o, c: newClients(o, u), interval: time.Second / time.Duration(o.Rate)}, nil
 }
 
 // Run sends Rate requests per second for d and waits for their answers.
@@ -150,7 +175,7 @@ func (g *Generator) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	return res, nil
 }
 
-// Close closes the idle connections.
+// Close closes the connections.
 func (g *Generator) Close() { g.c.close() }
 
 // Add merges other into r.
@@ -172,22 +197,38 @@ func mergeSorted(a, b []time.Duration) []time.Duration {
 	return out
 }
 
-// clients are the transports requests are spread over.
+// clients are the connections requests are spread over.
 type clients struct {
-	http  []*http.Client
-	dials atomic.Int64
-	next  atomic.Uint64
+	// h1 are the HTTP/1.1 connections, each with one worker.
+	h1 []*h1Conn
+	// h2 are the HTTP/2 connections, each a transport of its own that
+	// holds at most one connection, with streams workers.
+	h2      []*http.Client
+	streams int
+	dials   atomic.Int64
 }
 
-func newClients(o Options) *clients {
-	c := &clients{}
+func newClients(o Options, u *url.URL) *clients {
+	c := &clients{streams: o.Streams}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tlsConfig := o.TLS.Clone()
-	if tlsConfig != nil {
-		// The transport offers the protocols it was told to use.
-		tlsConfig.NextProtos = nil
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{}
 	}
-	newTransport := func() *http.Transport {
+	if !o.HTTP2 {
+		tlsConfig.NextProtos = []string{"http/1.1"}
+		addr := u.Host
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "443")
+		}
+		for range o.Conns {
+			c.h1 = append(c.h1, &h1Conn{o: &o, addr: addr, dials: &c.dials, dialer: &tls.Dialer{NetDialer: dialer, Config: tlsConfig}})
+		}
+		return c
+	}
+	// The transport offers the protocols it was told to use.
+	tlsConfig.NextProtos = nil
+	for range o.Conns {
 		t := &http.Transport{
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 				c.dials.Add(1)
@@ -196,81 +237,115 @@ func newClients(o Options) *clients {
 			TLSClientConfig:     tlsConfig.Clone(),
 			TLSHandshakeTimeout: 5 * time.Second,
 			IdleConnTimeout:     90 * time.Second,
+			MaxConnsPerHost:     1,
 			Protocols:           new(http.Protocols),
 		}
-		if !o.HTTP2 {
-			t.Protocols.SetHTTP1(true)
-			t.MaxIdleConnsPerHost = o.Conns
-		} else {
-			// One connection per transport, so that Conns transports hold
-			// Conns connections, each multiplexing its share of requests.
-			t.Protocols.SetHTTP2(true)
-			t.MaxConnsPerHost = 1
-		}
-		return t
-	}
-	n := 1
-	if o.HTTP2 {
-		n = o.Conns
-	}
-	for range n {
-		c.http = append(c.http, &http.Client{Transport: newTransport(), Timeout: o.Timeout})
+		t.Protocols.SetHTTP2(true)
+		c.h2 = append(c.h2, &http.Client{Transport: t, Timeout: o.Timeout})
 	}
 	return c
 }
 
+// sender sends one request and reads its answer into answer.
+type sender func(ctx context.Context, answer *bytes.Buffer) error
+
+// senders are the workers' senders: one per HTTP/1.1 connection, streams
+// per HTTP/2 connection.
+func (c *clients) senders(o Options) []sender {
+	var out []sender
+	for _, h := range c.h1 {
+		out = append(out, h.send)
+	}
+	for _, client := range c.h2 {
+		for range c.streams {
+			out = append(out, func(ctx context.Context, answer *bytes.Buffer) error { return send(ctx, client, o, answer) })
+		}
+	}
+	return out
+}
+
 func (c *clients) close() {
-	for _, h := range c.http {
+	for _, h := range c.h1 {
+		h.close()
+	}
+	for _, h := range c.h2 {
 		h.CloseIdleConnections()
 	}
 }
 
-// schedule sends n requests, the i-th due at start + i·interval, each on a
-// goroutine of its own so that a slow answer never delays the next send.
+// run is one schedule: n requests, the i-th due at start + i·interval.
+type run struct {
+	o        Options
+	start    time.Time
+	interval time.Duration
+	n        int
+	next     atomic.Int64 // the next request no worker has taken
+	stopped  atomic.Bool  // a worker stopped because ctx ended
+	lat, lag []time.Duration
+	failed   []error
+}
+
+// schedule sends n requests, the i-th due at start + i·interval, from the
+// workers of every connection.
 func (c *clients) schedule(ctx context.Context, o Options, interval time.Duration, n int) (*Result, error) {
-	lat := make([]time.Duration, n)
-	lag := make([]time.Duration, n)
-	failed := make([]error, n)
+	r := &run{o: o, start: time.Now(), interval: interval, n: n,
+		lat: make([]time.Duration, n), lag: make([]time.Duration, n), failed: make([]error, n)}
 	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range n {
-		due := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(due); wait > 0 {
-			select {
-			case <-ctx.Done():
-				wg.Wait()
-				return nil, ctx.Err()
-			case <-time.After(wait):
-			}
-		}
-		client := c.http[c.next.Add(1)%uint64(len(c.http))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lag[i] = time.Since(due)
-			failed[i] = send(ctx, client, o)
-			lat[i] = time.Since(due)
-		}()
+	for _, send := range c.senders(o) {
+		wg.Go(func() { r.work(ctx, send) })
 	}
 	wg.Wait()
+	if r.stopped.Load() {
+		return nil, ctx.Err()
+	}
 	res := &Result{}
 	for i := range n {
-		if failed[i] != nil {
+		if r.failed[i] != nil {
 			res.Errors++
 			if res.Err == nil {
-				res.Err = failed[i]
+				res.Err = r.failed[i]
 			}
 			continue
 		}
-		res.Latencies = append(res.Latencies, lat[i])
-		res.Lag = append(res.Lag, lag[i])
+		res.Latencies = append(res.Latencies, r.lat[i])
+		res.Lag = append(res.Lag, r.lag[i])
 	}
 	slices.Sort(res.Latencies)
 	slices.Sort(res.Lag)
 	return res, nil
 }
 
-func send(ctx context.Context, client *http.Client, o Options) error {
+// work takes the next request due, waits for its time, sends it and
+// takes the next, until none is left or ctx ends.
+func (r *run) work(ctx context.Context, send sender) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var answer bytes.Buffer
+	for {
+		i := int(r.next.Add(1) - 1)
+		if i >= r.n {
+			return
+		}
+		due := r.start.Add(time.Duration(i) * r.interval)
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				r.stopped.Store(true)
+				return
+			case <-timer.C:
+			}
+		}
+		r.lag[i] = time.Since(due)
+		r.failed[i] = send(ctx, &answer)
+		r.lat[i] = time.Since(due)
+	}
+}
+
+// send posts the body over HTTP/2 and reads the answer into answer,
+// reused from one request to the next.
+func send(ctx context.Context, client *http.Client, o Options, answer *bytes.Buffer) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.URL, bytes.NewReader(o.Body))
 	if err != nil {
 		return fmt.Errorf("building the request: %w", err)
@@ -281,13 +356,26 @@ func send(ctx context.Context, client *http.Client, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := readAnswer(resp, answer); err != nil {
+		return err
+	}
+	return judge(resp.StatusCode, answer.Bytes(), o)
+}
+
+// readAnswer reads the body of resp into answer and closes it.
+func readAnswer(resp *http.Response, answer *bytes.Buffer) error {
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
+	answer.Reset()
+	if _, err := answer.ReadFrom(resp.Body); err != nil {
 		return fmt.Errorf("reading the answer: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+	return nil
+}
+
+// judge fails an answer that is not a 200 or that Check refuses.
+func judge(status int, body []byte, o Options) error {
+	if status != http.StatusOK {
+		return fmt.Errorf("status %d: %s", status, bytes.TrimSpace(body))
 	}
 	if o.Check != nil {
 		return o.Check(body)

@@ -188,6 +188,9 @@ func TestRunRefusesBadOptions(t *testing.T) {
 	if _, err := Run(context.Background(), Options{URL: "https://127.0.0.1:1", Rate: 10}); err == nil {
 		t.Error("duration 0 accepted")
 	}
+	if _, err := Run(context.Background(), Options{URL: "http://127.0.0.1:1", Rate: 10, Duration: time.Second}); err == nil {
+		t.Error("plain http accepted")
+	}
 }
 
 func TestRunStopsWithContext(t *testing.T) {
@@ -222,5 +225,103 @@ func TestResultAdd(t *testing.T) {
 	}
 	if total.Errors != 3 || total.Err != errFirst || total.Dials != 2 || total.Elapsed != 2*time.Second || Quantile(total.Lag, 1) != 7*time.Millisecond {
 		t.Errorf("merged %+v", total)
+	}
+}
+
+// inFlight counts the requests a handler is serving at once.
+type inFlight struct {
+	now, most atomic.Int64
+}
+
+func (f *inFlight) serve(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		n := f.now.Add(1)
+		defer f.now.Add(-1)
+		for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+		}
+		h(w, r)
+	}
+}
+
+func slow(d time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(d)
+		ok(w, r)
+	}
+}
+
+// Answers slower than the schedule do not hold it up: requests are sent
+// when due, on other connections, while earlier ones wait.
+func TestRunSendsWhileAnswersWait(t *testing.T) {
+	var f inFlight
+	s := newTLSServer(t, f.serve(slow(30*time.Millisecond)))
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 200 * time.Millisecond,
+		Duration: 500 * time.Millisecond, Conns: 25, TLS: s.clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.Latencies) != 100 {
+		t.Fatalf("got %d answers and %d errors (%v), want 100 and none", len(res.Latencies), res.Errors, res.Err)
+	}
+	// 30 ms answers every 5 ms: six at once, on six connections.
+	if most := f.most.Load(); most < 3 {
+		t.Errorf("at most %d requests in flight, want the schedule kept while answers wait", most)
+	}
+	if p50 := Quantile(res.Lag, 0.5); p50 > 10*time.Millisecond {
+		t.Errorf("median lag %v: requests waited for answers to others", p50)
+	}
+}
+
+// The generator holds Conns connections and no more: when every one waits
+// on an answer, the next request waits for one, and the wait counts in
+// its latency and lag.
+func TestRunHoldsItsConnections(t *testing.T) {
+	var f inFlight
+	s := newTLSServer(t, f.serve(slow(20*time.Millisecond)))
+	// Three connections answer 150 requests a second; 200 are due.
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 100 * time.Millisecond,
+		Duration: 500 * time.Millisecond, Conns: 3, TLS: s.clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.Latencies) != 100 {
+		t.Fatalf("got %d answers and %d errors (%v), want 100 and none", len(res.Latencies), res.Errors, res.Err)
+	}
+	if got := s.conns.Load(); got != 3 {
+		t.Errorf("server accepted %d connections, want 3", got)
+	}
+	if most := f.most.Load(); most > 3 {
+		t.Errorf("%d requests in flight at once over 3 connections", most)
+	}
+	if res.Dials != 0 {
+		t.Errorf("%d connections opened during the measurement, want none after the warm-up", res.Dials)
+	}
+	// The queue grows by 50 requests a second: the last waited about
+	// 100 ms beyond their 20 ms answer.
+	if max, lag := Quantile(res.Latencies, 1), Quantile(res.Lag, 1); max < 80*time.Millisecond || lag < 50*time.Millisecond {
+		t.Errorf("max latency %v, max lag %v: want the wait for a connection counted", max, lag)
+	}
+}
+
+// A connection the server closes after an answer is opened again for the
+// next request, and no request fails for it.
+func TestRunReconnectsWhenTheServerCloses(t *testing.T) {
+	var n atomic.Int64
+	s := newTLSServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%3 == 0 {
+			w.Header().Set("Connection", "close")
+		}
+		ok(w, r)
+	})
+	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Duration: 300 * time.Millisecond, Conns: 1, TLS: s.clientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.Latencies) != 30 {
+		t.Fatalf("got %d answers and %d errors (%v), want 30 and none", len(res.Latencies), res.Errors, res.Err)
+	}
+	// One connection at first and one after each of the 10 closes but the last.
+	if res.Dials != 10 || s.conns.Load() != 10 {
+		t.Errorf("%d dials, %d connections accepted, want 10", res.Dials, s.conns.Load())
 	}
 }

@@ -34,7 +34,7 @@ func TestMain(m *testing.M) { testcluster.Main(m, testcluster.Options{}) }
 
 var (
 	rate      = flag.Int("rate", 1000, "requests per second the webhook benchmark sends")
-	conns     = flag.Int("conns", 0, "idle connections kept alive (default 25, as client-go's transport)")
+	conns     = flag.Int("conns", 0, "connections, each carrying one request at a time (default 25, the idle connections client-go's transport keeps)")
 	warmup    = flag.Duration("warmup", 3*time.Second, "load sent before measuring")
 	serverEnv = flag.String("server-env", "", "semicolon-separated NAME=VALUE added to the server's environment, e.g. GODEBUG=gctrace=1")
 	rampart   = flag.String("rampart", "", "rampart binary to serve with (default: built from this module)")
