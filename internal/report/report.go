@@ -294,7 +294,8 @@ func (id fingerprintID) append(b []byte) []byte {
 }
 
 // fingerprintIDs returns the fingerprint of every finding in order. The
-// hashes are computed by every CPU, the numbering in order.
+// hashes are computed by every CPU, and the repeats numbered by every CPU,
+// each for the hashes of its share.
 func fingerprintIDs(fs []finding.Finding) []fingerprintID {
 	ids := make([]fingerprintID, len(fs))
 	workers := max(1, runtime.GOMAXPROCS(0))

@@ -236,37 +236,40 @@ var (
 // imageCache holds parsed references by name: manifests name few distinct
 // images many times, each container's image is parsed by several checks,
 // and the grammar's regular expressions were a seventh of the workload
-// checks' time. It is bounded, so that a stream of distinct names (the
-// webhook's) cannot grow it without end; past the bound names are parsed
-// each time.
+// checks' time. Only short, valid names are kept, and the cache starts
+// over when full, so that what a webhook is sent (any number of names, of
+// any length) cannot hold more than a few hundred KiB.
 var imageCache struct {
-	sync.Map // string → parsedImage
+	sync.Map // string → imageRef
 	n        atomic.Int32
 }
 
-const imageCacheMax = 4096
-
-type parsedImage struct {
-	ref imageRef
-	err error
-}
+const (
+	imageCacheMax     = 4096
+	imageCacheNameMax = 256
+)
 
 // parseImageCached is parseImage, remembered.
 func parseImageCached(s string) (imageRef, error) {
-	if v, ok := imageCache.Load(s); ok {
-		p := v.(parsedImage)
-		return p.ref, p.err
+	if len(s) > imageCacheNameMax {
+		return parseImage(s)
 	}
-	// A copy, so that the cache keeps only the name, never a larger
-	// buffer the name may be part of.
+	if v, ok := imageCache.Load(s); ok {
+		return v.(imageRef), nil
+	}
+	// Parsed from a copy, so that the cache never keeps a larger buffer
+	// the name is part of.
 	s = strings.Clone(s)
 	ref, err := parseImage(s)
-	if imageCache.n.Load() < imageCacheMax {
-		if _, loaded := imageCache.LoadOrStore(s, parsedImage{ref, err}); !loaded {
-			imageCache.n.Add(1)
-		}
+	if err != nil {
+		return ref, err
 	}
-	return ref, err
+	if imageCache.n.Add(1) > imageCacheMax {
+		imageCache.Clear()
+		imageCache.n.Store(1)
+	}
+	imageCache.Store(s, ref)
+	return ref, nil
 }
 
 // parseImage parses an image reference such as nginx, nginx:1.25,

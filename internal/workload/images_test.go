@@ -3,6 +3,7 @@ package workload
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -248,9 +249,11 @@ spec:
 }
 
 // TestParseImageCached: the cache gives parseImage's answer, good or bad,
-// the first time and every time after, and stops growing at its bound.
+// the first time and every time after; it keeps no bad or long name, and
+// starts over rather than grow past its bound.
 func TestParseImageCached(t *testing.T) {
-	names := []string{"nginx", "nginx:1.25", "ghcr.io/acme/api:2.3.1", "Nginx", "nginx:", "reg.io/"}
+	long := "reg.example.com/" + strings.Repeat("a", imageCacheNameMax) + ":1"
+	names := []string{"nginx", "nginx:1.25", "ghcr.io/acme/api:2.3.1", "Nginx", "nginx:", "reg.io/", long}
 	for i := range imageCacheMax + 100 {
 		names = append(names, fmt.Sprintf("reg.example.com/team/app-%d:v%d", i, i%7))
 	}
@@ -263,7 +266,15 @@ func TestParseImageCached(t *testing.T) {
 			}
 		}
 	}
-	if n := imageCache.n.Load(); n > imageCacheMax {
-		t.Errorf("the cache holds %d names, bound %d", n, imageCacheMax)
+	kept := 0
+	imageCache.Range(func(k, _ any) bool {
+		kept++
+		if name := k.(string); len(name) > imageCacheNameMax || name == "Nginx" || name == "nginx:" {
+			t.Errorf("the cache kept %.40q", name)
+		}
+		return true
+	})
+	if kept == 0 || kept > imageCacheMax {
+		t.Errorf("the cache holds %d names, bound %d", kept, imageCacheMax)
 	}
 }
