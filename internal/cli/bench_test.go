@@ -13,6 +13,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/corpus"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	"github.com/rampart-dev/rampart/internal/measure"
 	"github.com/rampart-dev/rampart/internal/policy"
 	"github.com/rampart-dev/rampart/internal/report"
 )
@@ -43,7 +44,7 @@ func BenchmarkScan(b *testing.B) {
 				b.StopTimer()
 				runtime.GC()
 				b.StartTimer()
-				start := processCPU()
+				start := measure.CPU()
 				peak = max(peak, peakHeap(func() {
 					rep := scanFiles([]string{dir}, inventory.LoadOptions{}, policy.Default())
 					if rep.Objects != objects {
@@ -53,7 +54,7 @@ func BenchmarkScan(b *testing.B) {
 						b.Fatal(err)
 					}
 				}))
-				cpu += processCPU() - start
+				cpu += measure.CPU() - start
 			}
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")

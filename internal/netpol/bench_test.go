@@ -5,20 +5,11 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// cpuTime returns the CPU time (user and system) the process used so far:
-// on a shared machine it shows the work done apart from waiting.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/rampart-dev/rampart/internal/measure"
+)
 
 // peakHeap samples the heap while fn runs and returns its peak in bytes.
 func peakHeap(fn func()) uint64 {
@@ -70,7 +61,7 @@ func BenchmarkReach(b *testing.B) {
 			b.ReportAllocs()
 			var edges, conns int
 			var peak uint64
-			cpu0 := cpuTime()
+			cpu0 := measure.CPU()
 			for b.Loop() {
 				peak = max(peak, peakHeap(func() {
 					a := Reach(inv, Options{})
@@ -84,7 +75,7 @@ func BenchmarkReach(b *testing.B) {
 			b.ReportMetric(float64(edges), "edges")
 			b.ReportMetric(float64(conns), "pairs")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((measure.CPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/rampart-dev/rampart/internal/measure"
 )
 
 // cycleReader yields n lines taken in turn from a pool, so that a
@@ -80,7 +82,7 @@ func BenchmarkLearnHubble(b *testing.B) {
 	b.SetBytes(int64(bytesPer) * int64(n) / int64(len(pool)))
 	b.ReportAllocs()
 	var peak uint64
-	cpu0 := cpuTime()
+	cpu0 := measure.CPU()
 	for b.Loop() {
 		peak = max(peak, peakHeap(func() {
 			l, err := Learn(&cycleReader{pool: pool, n: n}, FormatHubble, DefaultLimits, LearnOptions{}, nil)
@@ -93,7 +95,7 @@ func BenchmarkLearnHubble(b *testing.B) {
 		}))
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((measure.CPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkLearnCSV learns from 1,000,000 records of Rampart's CSV format.
@@ -106,8 +108,8 @@ func BenchmarkLearnCSV(b *testing.B) {
 	}
 	n := *benchFlows
 	b.ReportAllocs()
-	cpu0 := cpuTime()
-	defer func() { b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op") }()
+	cpu0 := measure.CPU()
+	defer func() { b.ReportMetric((measure.CPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op") }()
 	for b.Loop() {
 		// The header once, then records from the rest of the pool.
 		rd := io.MultiReader(strings.NewReader(string(pool[0])), &cycleReader{pool: pool[1:], n: n})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/audit"
 	"github.com/rampart-dev/rampart/internal/inventory"
+	"github.com/rampart-dev/rampart/internal/measure"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -159,9 +160,9 @@ func BenchmarkRiskAnalysis(b *testing.B) {
 	var findings int
 	var cpu time.Duration
 	for b.Loop() {
-		start := processCPU()
+		start := measure.CPU()
 		findings = len(audit.RunChecks(inv, nil, checks).Findings)
-		cpu += processCPU() - start
+		cpu += measure.CPU() - start
 	}
 	b.ReportMetric(float64(findings), "findings")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
@@ -176,9 +177,9 @@ func BenchmarkRiskParts(b *testing.B) {
 			var n int
 			var cpu time.Duration
 			for b.Loop() {
-				start := processCPU()
+				start := measure.CPU()
 				n = fn()
-				cpu += processCPU() - start
+				cpu += measure.CPU() - start
 			}
 			b.ReportMetric(float64(n), unit)
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")

@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rampart-dev/rampart/internal/measure"
 )
 
 // The benchmark scans a generated tree of the mix a repository holds:
@@ -139,7 +140,7 @@ func BenchmarkScanTree(b *testing.B) {
 				}
 			}()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := measure.CPU()
 			for range b.N {
 				res := s.ScanPaths(context.Background(), []string{dir}, TreeOptions{Limits: DefaultLimits, BaseDir: dir})
 				if len(res.Findings) == 0 {
@@ -147,21 +148,12 @@ func BenchmarkScanTree(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			cpu := cpuTime() - cpu0
+			cpu := measure.CPU() - cpu0
 			close(stop)
 			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N)/(float64(n)/(1<<20)), "cpu-ms/MB")
 			b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 		})
 	}
-}
-
-// cpuTime is the CPU time (user and system) the process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkMatcher measures the rule engine alone on text files (code
@@ -179,12 +171,12 @@ func BenchmarkMatcher(b *testing.B) {
 	}
 	b.SetBytes(n)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := measure.CPU()
 	for range b.N {
 		for _, f := range files {
 			m.find(context.Background(), "app/x.go", f, nil)
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N)/(float64(n)/(1<<20)), "cpu-ms/MB")
+	b.ReportMetric(float64((measure.CPU()-cpu0).Milliseconds())/float64(b.N)/(float64(n)/(1<<20)), "cpu-ms/MB")
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/admission"
 	"github.com/rampart-dev/rampart/internal/admission/admissiontest"
 	"github.com/rampart-dev/rampart/internal/admission/loadgen"
+	"github.com/rampart-dev/rampart/internal/measure"
 	"github.com/rampart-dev/rampart/internal/testcluster"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -87,7 +88,7 @@ func BenchmarkWebhookServe(b *testing.B) {
 	}
 
 	total := &loadgen.Result{}
-	serverCPU0, ownCPU0 := processCPU(srv.Process.Pid), ownCPU()
+	serverCPU0, ownCPU0 := processCPU(srv.Process.Pid), measure.CPU()
 	for b.Loop() {
 		res, err := gen.Run(ctx, time.Second)
 		if err != nil {
@@ -95,7 +96,7 @@ func BenchmarkWebhookServe(b *testing.B) {
 		}
 		total.Add(res)
 	}
-	serverCPU, ownUsed := processCPU(srv.Process.Pid)-serverCPU0, ownCPU()-ownCPU0
+	serverCPU, ownUsed := processCPU(srv.Process.Pid)-serverCPU0, measure.CPU()-ownCPU0
 	if total.Errors > 0 {
 		b.Fatalf("%d of %d requests failed, first: %v", total.Errors, total.Errors+len(total.Latencies), total.Err)
 	}
@@ -241,15 +242,6 @@ func processCPU(pid int) time.Duration {
 		return -1
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// ownCPU is the CPU time of this process: the load generator.
-func ownCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func loadAverage() string {
