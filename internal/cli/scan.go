@@ -187,12 +187,19 @@ func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *fi
 		return objs
 	}
 	inv := inventory.LoadFiles(paths, lo)
+	notes, files, objects := inv.Notes, inv.Files, len(inv.Objects)
+	// The cluster checks run first, so that the inventory can go before
+	// the findings are gathered: holding both the inputs' findings and
+	// their gathered copy while the inventory was still alive was the
+	// highest the live heap of a scan went.
+	clusterRules, cluster := clusterFindings(inv, pol, scanClusterChecks())
+	inv = nil
 
-	// In input order, as the inventory lists the objects, so that the
+	// In input order, as the inventory listed the objects, so that the
 	// findings and levels come out as Scan's.
 	order := make([]*inputScan, 0, len(scans))
 	n := 0
-	for i := range inv.Files {
+	for i := range files {
 		if in := scans[i]; in != nil {
 			order = append(order, in)
 			n += len(in.findings)
@@ -211,14 +218,14 @@ func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *fi
 	rep := &finding.Report{
 		Tool:        "rampart",
 		Version:     Version,
-		Rules:       workloadRules(pol),
+		Rules:       append(workloadRules(pol), clusterRules...),
 		Findings:    fs,
-		Notes:       inv.Notes,
-		Files:       inv.Files,
-		Objects:     len(inv.Objects),
+		Notes:       notes,
+		Files:       files,
+		Objects:     objects,
 		PodSecurity: pss,
 	}
-	addClusterFindings(rep, inv, pol, scanClusterChecks())
+	mergeClusterFindings(rep, cluster.Findings)
 	return rep
 }
 
@@ -250,6 +257,7 @@ func concat(fs []finding.Finding, inputs []*inputScan) {
 			defer wg.Done()
 			for _, in := range part {
 				dst = dst[copy(dst, in.findings):]
+				in.findings = nil // copied: let the collector have it
 			}
 		}(fs[start:at], inputs[first:i])
 	}
@@ -312,6 +320,16 @@ func workloadRules(pol *policy.Policy) []finding.Rule {
 // inventory and adds their rules and findings to rep, with the policy's
 // severities and exemptions applied.
 func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *policy.Policy, checks []*audit.Check) audit.Result {
+	rules, res := clusterFindings(inv, pol, checks)
+	rep.Rules = append(rep.Rules, rules...)
+	mergeClusterFindings(rep, res.Findings)
+	return res
+}
+
+// clusterFindings runs the enabled checks among checks on the whole
+// inventory and returns their rules and result, with the policy's
+// severities and exemptions applied to the findings, which are sorted.
+func clusterFindings(inv *inventory.Inventory, pol *policy.Policy, checks []*audit.Check) ([]finding.Rule, audit.Result) {
 	cfg := &audit.Config{
 		MaxSecretAge:     time.Duration(pol.Audit.MaxSecretAge),
 		MaxTokenAge:      time.Duration(pol.Audit.MaxTokenAge),
@@ -319,17 +337,18 @@ func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *poli
 		Sensitivity:      pol.Sensitivity,
 	}
 	var enabled []*audit.Check
+	var rules []finding.Rule
 	for _, c := range checks {
 		if pol.Enabled(c.ID, true) {
 			enabled = append(enabled, c)
 			r := c.Rule()
 			r.Severity = pol.Severity(c.ID, c.Severity)
-			rep.Rules = append(rep.Rules, r)
+			rules = append(rules, r)
 		}
 	}
 	res := audit.RunChecks(inv, cfg, enabled)
 	if len(res.Findings) == 0 {
-		return res
+		return rules, res
 	}
 	subjects := make(map[finding.ObjectRef]*inventory.Object, len(inv.Objects))
 	for _, o := range inv.Objects {
@@ -346,12 +365,19 @@ func addClusterFindings(rep *finding.Report, inv *inventory.Inventory, pol *poli
 		}
 		pol.Exempt(f, subj)
 	}
-	// Both lists are sorted; merging them is one pass where appending and
-	// sorting again moved every finding many times.
 	finding.Sort(res.Findings)
+	return rules, res
+}
+
+// mergeClusterFindings merges the sorted cluster findings into rep's.
+// Both lists are sorted; merging them is one pass where appending and
+// sorting again moved every finding many times.
+func mergeClusterFindings(rep *finding.Report, cluster []finding.Finding) {
+	if len(cluster) == 0 {
+		return
+	}
 	finding.Sort(rep.Findings)
-	rep.Findings = finding.MergeInto(rep.Findings, res.Findings)
-	return res
+	rep.Findings = finding.MergeInto(rep.Findings, cluster)
 }
 
 // podSecurity computes each workload's Pod Security Standards level, on
