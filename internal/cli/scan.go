@@ -162,6 +162,7 @@ func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *fi
 	// kept in a slice of exactly their size: growing a slice per input
 	// made a fifth more garbage than the findings themselves.
 	buffers := sync.Pool{New: func() any { return new([]finding.Finding) }}
+	checks := newCheckTable()
 	lo.Each = func(input int, objs []*inventory.Object) []*inventory.Object {
 		in := &inputScan{}
 		buf := buffers.Get().(*[]finding.Finding)
@@ -177,7 +178,9 @@ func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *fi
 			}
 			slimForClusterChecks(o)
 		}
-		in.findings = slices.Clone(fs)
+		if !checks.compact(in, fs) {
+			in.findings = slices.Clone(fs)
+		}
 		clear(fs) // the buffer must not keep the findings' strings alive
 		*buf = fs[:0]
 		buffers.Put(buf)
@@ -202,12 +205,12 @@ func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *fi
 	for i := range files {
 		if in := scans[i]; in != nil {
 			order = append(order, in)
-			n += len(in.findings)
+			n += in.count()
 		}
 	}
 	// Spare room lets the cluster checks' findings merge in place.
 	fs := make([]finding.Finding, n, n+n/64+16)
-	concat(fs, order)
+	concat(fs, order, checks)
 	pss := map[string]finding.PodSecurity{}
 	for _, in := range order {
 		for _, l := range in.levels {
@@ -229,17 +232,22 @@ func scanFiles(paths []string, lo inventory.LoadOptions, pol *policy.Policy) *fi
 	return rep
 }
 
-// inputScan is what the workload checks found in one input.
+// inputScan is what the workload checks found in one input: its findings
+// in compact form (see compact.go), or as they are when they do not fit it.
 type inputScan struct {
+	compact  []compactFinding
+	subjects []findingSubject
 	findings []finding.Finding
 	levels   []finding.PodSecurity
 }
 
-// concat copies the findings of the inputs, in order, into fs, which has
-// room for exactly all of them. The copy runs on every CPU: on a large
-// scan it is a few hundred megabytes, mostly copied while the collector
-// runs, when each pointer copied costs a write barrier.
-func concat(fs []finding.Finding, inputs []*inputScan) {
+func (in *inputScan) count() int { return len(in.compact) + len(in.findings) }
+
+// concat writes the findings of the inputs, in order, into fs, which has
+// room for exactly all of them. It runs on every CPU: on a large scan it
+// is a few hundred megabytes, mostly written while the collector runs,
+// when each pointer written costs a write barrier.
+func concat(fs []finding.Finding, inputs []*inputScan, checks *checkTable) {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	per := (len(fs) + workers - 1) / workers
 	var wg sync.WaitGroup
@@ -248,7 +256,7 @@ func concat(fs []finding.Finding, inputs []*inputScan) {
 		// Each worker takes whole inputs until it has about its share.
 		start, first := at, i
 		for i < len(inputs) && (at-start < per || next == workers-1) {
-			at += len(inputs[i].findings)
+			at += inputs[i].count()
 			i++
 		}
 		next++
@@ -256,8 +264,11 @@ func concat(fs []finding.Finding, inputs []*inputScan) {
 		go func(dst []finding.Finding, part []*inputScan) {
 			defer wg.Done()
 			for _, in := range part {
-				dst = dst[copy(dst, in.findings):]
-				in.findings = nil // copied: let the collector have it
+				checks.expand(dst, in)
+				copy(dst[len(in.compact):], in.findings)
+				dst = dst[in.count():]
+				// Written: let the collector have them.
+				in.compact, in.subjects, in.findings = nil, nil, nil
 			}
 		}(fs[start:at], inputs[first:i])
 	}

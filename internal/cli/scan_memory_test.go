@@ -3,15 +3,19 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rampart-dev/rampart/internal/corpus"
+	"github.com/rampart-dev/rampart/internal/finding"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	"github.com/rampart-dev/rampart/internal/policy"
 	"github.com/rampart-dev/rampart/internal/report"
+	"github.com/rampart-dev/rampart/internal/workload"
 )
 
 // TestScanKeepsNoInventory: once Scan returns, nothing holds the
@@ -113,4 +117,40 @@ func firstDifference(want, got string) string {
 		}
 	}
 	return fmt.Sprintf("Scan has %d lines, scanFiles %d", len(wl), len(gl))
+}
+
+// TestCompactFindingsRoundTrip: every workload finding of the examples and
+// of the corpus fits the compact form, and comes back from it exactly.
+func TestCompactFindingsRoundTrip(t *testing.T) {
+	corpusDir := t.TempDir()
+	if _, err := corpus.Write(corpusDir, 10, 100); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.Load("../../examples/rampart.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := newCheckTable()
+	inv := inventory.LoadFiles([]string{"../../examples", corpusDir}, inventory.LoadOptions{})
+	fs := workload.Run(inv.Objects, pol)
+	if len(fs) < 500 || !slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Exempted }) ||
+		!slices.ContainsFunc(fs, func(f finding.Finding) bool { return f.Place.Via != "" }) {
+		t.Fatalf("%d findings, without exempted or rendered ones: the round trip would prove little", len(fs))
+	}
+	in := &inputScan{}
+	if !checks.compact(in, fs) {
+		t.Fatal("the findings do not fit the compact form")
+	}
+	back := make([]finding.Finding, in.count())
+	checks.expand(back, in)
+	for i := range fs {
+		if !reflect.DeepEqual(back[i], fs[i]) || !sameStrings(back[i].Controls, fs[i].Controls) {
+			t.Fatalf("finding %d comes back as\n%+v\nwas\n%+v", i, back[i], fs[i])
+		}
+	}
+	odd := slices.Clone(fs[:1])
+	odd[0].Title += " (changed)"
+	if checks.compact(&inputScan{}, odd) {
+		t.Error("a finding whose title is not its check's was compacted")
+	}
 }
