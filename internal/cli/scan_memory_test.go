@@ -138,7 +138,7 @@ func TestCompactFindingsRoundTrip(t *testing.T) {
 		t.Fatalf("%d findings, without exempted or rendered ones: the round trip would prove little", len(fs))
 	}
 	in := &inputScan{}
-	if !checks.compact(in, fs) {
+	if !checks.compact(in, fs, map[string]string{}) {
 		t.Fatal("the findings do not fit the compact form")
 	}
 	back := make([]finding.Finding, in.count())
@@ -150,7 +150,7 @@ func TestCompactFindingsRoundTrip(t *testing.T) {
 	}
 	odd := slices.Clone(fs[:1])
 	odd[0].Title += " (changed)"
-	if checks.compact(&inputScan{}, odd) {
+	if checks.compact(&inputScan{}, odd, map[string]string{}) {
 		t.Error("a finding whose title is not its check's was compacted")
 	}
 }
