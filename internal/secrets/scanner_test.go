@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -269,5 +270,34 @@ func TestMaskImageData(t *testing.T) {
 	fs := s.Scan(context.Background(), Fragment{Path: "a.json", Content: []byte("{\"icon_key\": \"" + notImage + "\"}\n")})
 	if len(fs) == 0 {
 		t.Errorf("base64 that only starts like a PNG header was masked")
+	}
+}
+
+// TestMayBeFixtureFile: the extension prefilter never turns away a name
+// the fixture expression matches, over names made of every extension the
+// expression names, near misses and random parts.
+func TestMayBeFixtureFile(t *testing.T) {
+	stems := []string{"foo", "foo_test", "foo.test", "foo.spec", "test_foo", "FooTest", "FooTests", "x.test.y", "", "_test", "a.b"}
+	exts := []string{"go", "py", "java", "kt", "cs", "js", "jsx", "ts", "tsx", "cjs", "mjs", "cts", "mts", "cjsx", "mtsx",
+		"yaml", "json", "j", "s", "x", "jsxx", "gox", "tsy", "", "GO", "Js", "ksx", "cmjs"}
+	r := rand.New(rand.NewPCG(7, 7))
+	matched := 0
+	for range 20000 {
+		name := stems[r.IntN(len(stems))] + "." + exts[r.IntN(len(exts))]
+		if r.IntN(4) == 0 {
+			name = stems[r.IntN(len(stems))] + exts[r.IntN(len(exts))]
+		}
+		if fixtureFile.MatchString(name) {
+			matched++
+			if !mayBeFixtureFile(name) {
+				t.Fatalf("%q matches the fixture expression but the prefilter turns it away", name)
+			}
+		}
+	}
+	if matched < 1000 {
+		t.Fatalf("only %d generated names match: the test proves little", matched)
+	}
+	if mayBeFixtureFile("deploy.yaml") || mayBeFixtureFile("values.yml") {
+		t.Error("manifests pass the prefilter")
 	}
 }
