@@ -45,6 +45,21 @@ func withoutManagedAndStatus(t testing.TB, obj runtime.Object) runtime.Object {
 
 // workloadsOfEveryKind wraps the typical Deployment's pod template, managed
 // fields and status in every kind that runs pods.
+// workloadsAndCorpus are workloadsOfEveryKind and the objects of a small
+// generated corpus.
+func workloadsAndCorpus(t testing.TB) []runtime.Object {
+	t.Helper()
+	objs := workloadsOfEveryKind()
+	dir := t.TempDir()
+	if _, err := corpus.Write(dir, 5, 60); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range inventory.LoadFiles([]string{dir}, inventory.LoadOptions{}).Objects {
+		objs = append(objs, o.Typed)
+	}
+	return objs
+}
+
 func workloadsOfEveryKind() []runtime.Object {
 	d := admissiontest.TypicalDeployment("web")
 	tmpl, om := d.Spec.Template, d.ObjectMeta
@@ -74,14 +89,7 @@ func workloadsOfEveryKind() []runtime.Object {
 // The spec decoders give what the scheme gives, less managed fields and
 // status, for every kind they cover, on typical objects and on the corpus.
 func TestSpecDecodersMatchTheScheme(t *testing.T) {
-	objs := workloadsOfEveryKind()
-	dir := t.TempDir()
-	if _, err := corpus.Write(dir, 5, 60); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range inventory.LoadFiles([]string{dir}, inventory.LoadOptions{}).Objects {
-		objs = append(objs, o.Typed)
-	}
+	objs := workloadsAndCorpus(t)
 	covered := map[schema.GroupVersionKind]bool{}
 	for _, obj := range objs {
 		gvk := obj.GetObjectKind().GroupVersionKind()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/rampart-dev/rampart/internal/admission/admissiontest"
-	"github.com/rampart-dev/rampart/internal/corpus"
 	"github.com/rampart-dev/rampart/internal/inventory"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -73,15 +72,7 @@ func sameAsTwoSteps(t testing.TB, body []byte) bool {
 // before its kind, keys given twice, null, escapes.
 func reviewBodies(t testing.TB) [][]byte {
 	t.Helper()
-	objs := workloadsOfEveryKind()
-	dir := t.TempDir()
-	if _, err := corpus.Write(dir, 5, 60); err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range inventory.LoadFiles([]string{dir}, inventory.LoadOptions{}).Objects {
-		objs = append(objs, o.Typed)
-	}
-	objs = append(objs,
+	objs := append(workloadsAndCorpus(t),
 		&corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Name: "c"}, Data: map[string]string{"a": "b"}},
 		&corev1.Service{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}, ObjectMeta: metav1.ObjectMeta{Name: "s"}})
 	var bodies [][]byte
