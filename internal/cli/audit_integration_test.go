@@ -44,17 +44,36 @@ type auditJSON struct {
 		Severity string `json:"severity"`
 	} `json:"findings"`
 	Audit struct {
-		Version  string `json:"version"`
-		Snapshot string `json:"snapshot"`
+		Version       string `json:"version"`
+		Snapshot      string `json:"snapshot"`
+		KubeletConfig *struct {
+			Nodes   int    `json:"nodes"`
+			Read    int    `json:"read"`
+			Warning string `json:"warning"`
+		} `json:"kubeletConfig"`
 		Sections []struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
+			ID          string `json:"id"`
+			Status      string `json:"status"`
+			Checks      int    `json:"checks"`
+			Failed      int    `json:"failed"`
+			NotAssessed int    `json:"notAssessed"`
+			Passed      int    `json:"passed"`
 		} `json:"sections"`
 		Nodes []struct {
 			Name  string `json:"name"`
 			Ready string `json:"ready"`
 			Skew  string `json:"skew"`
 		} `json:"nodes"`
+		NotAssessed []struct {
+			Check  string `json:"check"`
+			Object *struct {
+				Kind      string `json:"kind"`
+				Namespace string `json:"namespace"`
+				Name      string `json:"name"`
+			} `json:"object"`
+			Resource string `json:"resource"`
+			Reason   string `json:"reason"`
+		} `json:"notAssessed"`
 	} `json:"audit"`
 }
 
@@ -349,52 +368,15 @@ func servingCSR(t *testing.T, c *testcluster.Cluster, name, node string, approve
 	}
 }
 
-type kubeletAuditJSON struct {
-	Findings []struct {
-		Check  string `json:"check"`
-		Object struct {
-			Kind      string `json:"kind"`
-			Namespace string `json:"namespace"`
-			Name      string `json:"name"`
-		} `json:"object"`
-		Message string `json:"message"`
-	} `json:"findings"`
-	Audit struct {
-		KubeletConfig *struct {
-			Nodes   int    `json:"nodes"`
-			Read    int    `json:"read"`
-			Warning string `json:"warning"`
-		} `json:"kubeletConfig"`
-		Sections []struct {
-			ID          string `json:"id"`
-			Status      string `json:"status"`
-			Checks      int    `json:"checks"`
-			Failed      int    `json:"failed"`
-			NotAssessed int    `json:"notAssessed"`
-			Passed      int    `json:"passed"`
-		} `json:"sections"`
-		NotAssessed []struct {
-			Check  string `json:"check"`
-			Object *struct {
-				Kind      string `json:"kind"`
-				Namespace string `json:"namespace"`
-				Name      string `json:"name"`
-			} `json:"object"`
-			Resource string `json:"resource"`
-			Reason   string `json:"reason"`
-		} `json:"notAssessed"`
-	} `json:"audit"`
-}
-
 // ours reports whether an object is one the kubelet test made.
 func ours(kind, ns, name string) bool {
 	return strings.HasPrefix(name, "rk-") || (ns == "kube-system" && kind == "DaemonSet" && name == "kube-proxy")
 }
 
-// keys returns "check kind/namespace/name" for findings on the test's
+// nodeKeys returns "check kind/namespace/name" for findings on the test's
 // objects, and "check kind/namespace/name: reason" for what was not
 // assessed on them (or as a whole, for the node checks), both sorted.
-func (r kubeletAuditJSON) keys(checks map[string]bool) (findings, notAssessed []string) {
+func (r auditJSON) nodeKeys(checks map[string]bool) (findings, notAssessed []string) {
 	for _, f := range r.Findings {
 		if ours(f.Object.Kind, f.Object.Namespace, f.Object.Name) {
 			findings = append(findings, f.Check+" "+f.Object.Kind+"/"+f.Object.Namespace+"/"+f.Object.Name)
@@ -411,16 +393,6 @@ func (r kubeletAuditJSON) keys(checks map[string]bool) (findings, notAssessed []
 	slices.Sort(findings)
 	slices.Sort(notAssessed)
 	return findings, notAssessed
-}
-
-func runKubeletAudit(t *testing.T, args ...string) (int, kubeletAuditJSON, string) {
-	t.Helper()
-	code, out, errs := run(t, "", append([]string{"audit", "-o", "json"}, args...)...)
-	var rep kubeletAuditJSON
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("audit output is not JSON (exit %d): %v\nstderr: %s", code, err, errs)
-	}
-	return code, rep, out
 }
 
 // TestAuditKubeletConfig audits nodes whose kubelet endpoints are test
@@ -500,7 +472,7 @@ func TestAuditKubeletConfig(t *testing.T) {
 
 	kc := c.Kubeconfig(t)
 	start := time.Now()
-	code, live, _ := runKubeletAudit(t, "--kubeconfig", kc, "--kubelet-config")
+	code, live := runAudit(t, "--kubeconfig", kc, "--kubelet-config")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d", code, ExitFindings)
 	}
@@ -528,9 +500,9 @@ func TestAuditKubeletConfig(t *testing.T) {
 		t.Fatalf("%d kubelet checks run on /configz, want 12: %q", len(configzChecks), configzChecks)
 	}
 	port := regexp.MustCompile(`:[0-9]+: connect`)
-	keys := func(r kubeletAuditJSON) (findings, notAssessed []string) {
+	keys := func(r auditJSON) (findings, notAssessed []string) {
 		t.Helper()
-		fs, na := r.keys(checks)
+		fs, na := r.nodeKeys(checks)
 		for _, f := range fs {
 			if checks[strings.Fields(f)[0]] {
 				findings = append(findings, f)
@@ -597,7 +569,7 @@ func TestAuditKubeletConfig(t *testing.T) {
 	if code, _, errs := run(t, "", "snapshot", "--kubeconfig", kc, "--kubelet-config", "-o", snap); code != 0 {
 		t.Fatalf("snapshot exit %d: %s", code, errs)
 	}
-	_, offline, _ := runKubeletAudit(t, "--snapshot", snap)
+	_, offline := runAudit(t, "--snapshot", snap)
 	offF, offNA := keys(offline)
 	if !slices.Equal(offF, findings) || !slices.Equal(offNA, notAssessed) {
 		t.Errorf("snapshot audit differs from the live audit:\nfindings %q\nnot assessed %q", offF, offNA)
@@ -605,7 +577,7 @@ func TestAuditKubeletConfig(t *testing.T) {
 
 	// Without --kubelet-config no kubelet is asked: the kubelet checks are
 	// not assessed as a whole, and say how to assess them.
-	_, plain, _ := runKubeletAudit(t, "--kubeconfig", kc)
+	_, plain := runAudit(t, "--kubeconfig", kc)
 	_, na := keys(plain)
 	for _, id := range configzChecks {
 		i := slices.IndexFunc(na, func(s string) bool { return strings.HasPrefix(s, id+": ") })
