@@ -295,28 +295,6 @@ func kubeadmKubelet(changes map[string]any) map[string]any {
 	return c
 }
 
-// kubeletNode creates a Node whose kubelet endpoint is ip:port, deleted
-// when t ends.
-func kubeletNode(t *testing.T, c *testcluster.Cluster, name, ip string, port int32) {
-	t.Helper()
-	cs := c.Client()
-	ctx := t.Context()
-	n, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
-	n.Status = corev1.NodeStatus{
-		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
-		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: port}},
-		NodeInfo:        corev1.NodeSystemInfo{KubeletVersion: "v1.37.2"},
-		Conditions:      []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-	}
-	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // servingCSR creates a kubelet serving certificate request as node's
 // kubelet would (as user system:node:NODE), approved or denied.
 func servingCSR(t *testing.T, c *testcluster.Cluster, name, node string, approve bool) {
@@ -411,21 +389,21 @@ func TestAuditKubeletConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	kubeletNode(t, c, "rk-open", ip, fakeKubelet(t, ip, 0, kubeadmKubelet(map[string]any{
+	testcluster.KubeletNode(t, c.Client(), "rk-open", ip, fakeKubelet(t, ip, 0, kubeadmKubelet(map[string]any{
 		"authentication": map[string]any{"anonymous": map[string]any{"enabled": true}, "x509": map[string]any{"clientCAFile": "/etc/kubernetes/pki/ca.crt"}},
 		"authorization":  map[string]any{"mode": "AlwaysAllow"},
 		"readOnlyPort":   10255,
 	})))
-	kubeletNode(t, c, "rk-secure", ip, fakeKubelet(t, ip, 0, kubeadmKubelet(map[string]any{
+	testcluster.KubeletNode(t, c.Client(), "rk-secure", ip, fakeKubelet(t, ip, 0, kubeadmKubelet(map[string]any{
 		"serverTLSBootstrap": true, "seccompDefault": true, "podPidsLimit": 4096,
 		"tlsCipherSuites": []string{"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
 	})))
-	kubeletNode(t, c, "rk-slow", ip, fakeKubelet(t, ip, time.Minute, kubeadmKubelet(nil)))
+	testcluster.KubeletNode(t, c.Client(), "rk-slow", ip, fakeKubelet(t, ip, time.Minute, kubeadmKubelet(nil)))
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	must(err)
 	downPort := int32(l.Addr().(*net.TCPAddr).Port)
 	must(l.Close())
-	kubeletNode(t, c, "rk-down", ip, downPort)
+	testcluster.KubeletNode(t, c.Client(), "rk-down", ip, downPort)
 	// Without the Node authorizer, nodes need RBAC to request certificates.
 	_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "rk-node-csr"},
 		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "system:node-bootstrapper"},

@@ -657,25 +657,6 @@ func TestLiveSnapshotRoundTrip(t *testing.T) {
 	sameInventory(t, got, inv)
 }
 
-// kubeletNode creates a Node whose kubelet endpoint is ip:port.
-func kubeletNode(t *testing.T, cs kubernetes.Interface, name, ip string, port int32) {
-	t.Helper()
-	ctx := t.Context()
-	n, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
-	n.Status = corev1.NodeStatus{
-		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
-		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: port}},
-		Conditions:      []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
-	}
-	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // LoadCluster with KubeletConfig reads each node's /configz through the
 // API server's node proxy into a KubeletConfigz object, records why a node
 // could not be asked, and keeps only the KubeProxyConfiguration of the kube-proxy ConfigMap.
@@ -686,7 +667,7 @@ func TestLoadClusterKubeletConfig(t *testing.T) {
 	ctx := t.Context()
 	prefix := fmt.Sprintf("kc%d", seeds.Add(1))
 	good := prefix + "-good"
-	kubeletNode(t, cs, good, ip, testcluster.FakeKubelet(t, ip, 0, `{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}`))
+	testcluster.KubeletNode(t, cs, good, ip, testcluster.FakeKubelet(t, ip, 0, `{"kubeletconfig":{"readOnlyPort":10255,"authentication":{"anonymous":{"enabled":true}}}}`))
 	// A port nothing listens on: the listener is closed at once.
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
@@ -695,9 +676,9 @@ func TestLoadClusterKubeletConfig(t *testing.T) {
 	downPort := int32(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 	down := prefix + "-down"
-	kubeletNode(t, cs, down, ip, downPort)
+	testcluster.KubeletNode(t, cs, down, ip, downPort)
 	notz := prefix + "-notz"
-	kubeletNode(t, cs, notz, ip, testcluster.FakeKubelet(t, ip, 0, `<html>not configz</html>`))
+	testcluster.KubeletNode(t, cs, notz, ip, testcluster.FakeKubelet(t, ip, 0, `<html>not configz</html>`))
 
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-proxy", Namespace: "kube-system"}, Data: map[string]string{
 		"config.conf":     "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmetricsBindAddress: 0.0.0.0:10249\n",

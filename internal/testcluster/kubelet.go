@@ -1,11 +1,16 @@
 package testcluster
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // ProxyableIP returns the machine's first non-loopback, non-link-local
@@ -60,4 +65,25 @@ func FakeKubelet(t testing.TB, ip string, delay time.Duration, body string) int3
 	srv.StartTLS()
 	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
 	return int32(l.Addr().(*net.TCPAddr).Port)
+}
+
+// KubeletNode creates a Node whose kubelet endpoint is ip:port (a
+// FakeKubelet), Ready and reporting kubelet v1.37.2, deleted when t ends.
+func KubeletNode(t testing.TB, cs kubernetes.Interface, name, ip string, port int32) {
+	t.Helper()
+	ctx := t.Context()
+	n, err := cs.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Nodes().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	n.Status = corev1.NodeStatus{
+		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: ip}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: port}},
+		NodeInfo:        corev1.NodeSystemInfo{KubeletVersion: "v1.37.2"},
+		Conditions:      []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}},
+	}
+	if _, err := cs.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
