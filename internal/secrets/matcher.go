@@ -247,15 +247,7 @@ func (m *matcher) windows(found []report.Finding, r *matchRule, path string, lin
 	}
 	k := r.shape.maxNL
 	start, end := -1, -1 // current window, in lines
-	flush := func() {
-		if start < 0 {
-			return
-		}
-		from, to := lines.span(start, end)
-		if r.gate == nil || r.gate(lines.content[from:to]) {
-			found = m.detect(found, r, path, lines, from, to)
-		}
-	}
+	flush := func() { found = m.window(found, r, path, lines, start, end) }
 	for _, h := range hits {
 		lo, hi := max(0, h-k), h+k
 		if start >= 0 && lo <= end { // windows that only touch need not merge: the line between is a safe cut
@@ -269,6 +261,19 @@ func (m *matcher) windows(found []report.Finding, r *matchRule, path string, lin
 	return found
 }
 
+// window runs a rule over lines start to end (none when start < 0), if
+// the rule's gate lets them through.
+func (m *matcher) window(found []report.Finding, r *matchRule, path string, lines *lineIndex, start, end int) []report.Finding {
+	if start < 0 {
+		return found
+	}
+	from, to := lines.span(start, end)
+	if r.gate == nil || r.gate(lines.content[from:to]) {
+		found = m.detect(found, r, path, lines, from, to)
+	}
+	return found
+}
+
 // cutWindows runs a rule over the lines around its keyword lines, each
 // window grown from a keyword line across the line starts a match can
 // cross (see linecut.go).
@@ -279,15 +284,7 @@ func (m *matcher) cutWindows(found []report.Finding, r *matchRule, path string, 
 		return line > 0 && line <= last && r.shape.cuts.crossable(lines.content, nl[line-1]+1)
 	}
 	start, end := -1, -1
-	flush := func() {
-		if start < 0 {
-			return
-		}
-		from, to := lines.span(start, end)
-		if r.gate == nil || r.gate(lines.content[from:to]) {
-			found = m.detect(found, r, path, lines, from, to)
-		}
-	}
+	flush := func() { found = m.window(found, r, path, lines, start, end) }
 	for _, h := range hits {
 		if start >= 0 && h <= end {
 			continue
