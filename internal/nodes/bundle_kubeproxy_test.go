@@ -11,7 +11,7 @@ import (
 )
 
 // writeFile writes a file with an exact mode, making its directories.
-func writeFile(t *testing.T, full, content string, mode os.FileMode) {
+func writeFile(t testing.TB, full, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		t.Fatal(err)

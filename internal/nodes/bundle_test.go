@@ -20,16 +20,7 @@ func fakeNode(t testing.TB) (root, proc string) {
 	root, proc = filepath.Join(dir, "root"), filepath.Join(dir, "proc")
 	write := func(p, content string, mode os.FileMode) {
 		t.Helper()
-		full := filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(full, mode); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(root, p), content, mode)
 	}
 	// The files belong to whoever runs the test: name that user root.
 	write("etc/passwd", fmt.Sprintf("root:x:%d:%d::/root:/bin/sh\n", os.Getuid(), os.Getgid()), 0o644)
