@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/metrics"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,7 +41,7 @@ func BenchmarkScan(b *testing.B) {
 				runtime.GC()
 				b.StartTimer()
 				start := measure.CPU()
-				peak = max(peak, peakHeap(func() {
+				peak = max(peak, measure.PeakHeap(func() {
 					rep := scanFiles([]string{dir}, inventory.LoadOptions{}, policy.Default())
 					if rep.Objects != objects {
 						b.Fatalf("loaded %d objects, want %d (notes %v)", rep.Objects, objects, rep.Notes)
@@ -60,35 +56,4 @@ func BenchmarkScan(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
-}
-
-// peakHeap runs fn and returns the largest heap it saw, sampled every
-// millisecond through runtime/metrics (which does not stop the world).
-func peakHeap(fn func()) uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		s := slices.Clone(sample)
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	fn()
-	close(done)
-	wg.Wait()
-	return peak.Load()
 }

@@ -3,42 +3,10 @@ package netpol
 import (
 	"fmt"
 	"runtime"
-	"runtime/metrics"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/rampart-dev/rampart/internal/measure"
 )
-
-// peakHeap samples the heap while fn runs and returns its peak in bytes.
-func peakHeap(fn func()) uint64 {
-	runtime.GC()
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		t := time.NewTicker(time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			if v := s[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	fn()
-	close(stop)
-	<-done
-	return peak.Load()
-}
 
 // BenchmarkReach computes the full answer for 200 namespaces of 25
 // workloads (5,000 workloads) with about 2,000 policies, and for smaller
@@ -63,7 +31,8 @@ func BenchmarkReach(b *testing.B) {
 			var peak uint64
 			cpu0 := measure.CPU()
 			for b.Loop() {
-				peak = max(peak, peakHeap(func() {
+				runtime.GC()
+				peak = max(peak, measure.PeakHeap(func() {
 					a := Reach(inv, Options{})
 					edges = len(a.Edges)
 					conns = 0

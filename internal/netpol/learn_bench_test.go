@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -84,7 +85,8 @@ func BenchmarkLearnHubble(b *testing.B) {
 	var peak uint64
 	cpu0 := measure.CPU()
 	for b.Loop() {
-		peak = max(peak, peakHeap(func() {
+		runtime.GC()
+		peak = max(peak, measure.PeakHeap(func() {
 			l, err := Learn(&cycleReader{pool: pool, n: n}, FormatHubble, DefaultLimits, LearnOptions{}, nil)
 			if err != nil {
 				b.Fatal(err)
