@@ -5,13 +5,14 @@
 // stall of the server or of the generator delays every request it holds
 // up and shows in the tail (no coordinated omission).
 //
-// A fixed pool of workers per connection takes the due times in turn from
-// the schedule; a worker sends as soon as its request is due, so the
+// A pacer hands each request, when it is due, to a fixed pool of workers
+// (one per connection), and the first free worker sends it, so the
 // schedule does not wait for answers (open loop) while any worker is
 // free. When every worker waits on an answer, the next request is sent
 // when one is free, and that wait counts in its latency and its lag.
 // Workers cost less CPU than a goroutine per request, which grew a fresh
-// stack and armed a fresh timer for every request.
+// stack and armed a fresh timer for every request; the pacer waits on a
+// timerfd on Linux, where Go's own timers wake up to a millisecond late.
 //
 // By default requests go as the API server sends them to a webhook: over
 // keep-alive HTTP/1.1 (k8s.io/apiserver's webhook client sets NextProtos to
@@ -279,8 +280,11 @@ type run struct {
 	start    time.Time
 	interval time.Duration
 	n        int
-	next     atomic.Int64 // the next request no worker has taken
-	stopped  atomic.Bool  // a worker stopped because ctx ended
+	// due carries each request's index when it is due, from the pacer to
+	// the first free worker; it holds all n, so the pacer never waits on
+	// a worker.
+	due      chan int
+	stopped  atomic.Bool // ctx ended before every request was sent
 	lat, lag []time.Duration
 	failed   []error
 }
@@ -288,13 +292,23 @@ type run struct {
 // schedule sends n requests, the i-th due at start + i·interval, from the
 // workers of every connection.
 func (c *clients) schedule(ctx context.Context, o Options, interval time.Duration, n int) (*Result, error) {
-	r := &run{o: o, start: time.Now(), interval: interval, n: n,
+	p, err := newPacer()
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	r := &run{o: o, start: time.Now(), interval: interval, n: n, due: make(chan int, n),
 		lat: make([]time.Duration, n), lag: make([]time.Duration, n), failed: make([]error, n)}
 	var wg sync.WaitGroup
 	for _, send := range c.senders(o) {
 		wg.Go(func() { r.work(ctx, send) })
 	}
+	var paceErr error
+	wg.Go(func() { paceErr = r.pace(ctx, p) })
 	wg.Wait()
+	if paceErr != nil {
+		return nil, paceErr
+	}
 	if r.stopped.Load() {
 		return nil, ctx.Err()
 	}
@@ -315,28 +329,33 @@ func (c *clients) schedule(ctx context.Context, o Options, interval time.Duratio
 	return res, nil
 }
 
-// work takes the next request due, waits for its time, sends it and
-// takes the next, until none is left or ctx ends.
+// pace hands each request to the workers when it is due, and stops them
+// when every request has been handed out or ctx ends.
+func (r *run) pace(ctx context.Context, p *pacer) error {
+	defer close(r.due)
+	for i := range r.n {
+		if err := p.wait(ctx, r.start.Add(time.Duration(i)*r.interval)); err != nil {
+			r.stopped.Store(true)
+			if ctx.Err() != nil {
+				return nil // reported as ctx's error
+			}
+			return err
+		}
+		r.due <- i
+	}
+	return nil
+}
+
+// work sends each request it takes from the pacer, until the pacer has
+// handed out all or ctx ends.
 func (r *run) work(ctx context.Context, send sender) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
 	var answer bytes.Buffer
-	for {
-		i := int(r.next.Add(1) - 1)
-		if i >= r.n {
+	for i := range r.due {
+		if ctx.Err() != nil {
+			r.stopped.Store(true)
 			return
 		}
 		due := r.start.Add(time.Duration(i) * r.interval)
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				r.stopped.Store(true)
-				return
-			case <-timer.C:
-			}
-		}
 		r.lag[i] = time.Since(due)
 		r.failed[i] = send(ctx, &answer)
 		r.lat[i] = time.Since(due)
