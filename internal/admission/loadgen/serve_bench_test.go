@@ -9,11 +9,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,13 +27,24 @@ import (
 	"github.com/rampart-dev/rampart/internal/admission/loadgen"
 	"github.com/rampart-dev/rampart/internal/measure"
 	"github.com/rampart-dev/rampart/internal/testcluster"
+	"golang.org/x/sys/unix"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The webhook watches pods and namespaces, so it is served against a real
-// API server, started only by the benchmark that needs it.
-func TestMain(m *testing.M) { testcluster.Main(m, testcluster.Options{}) }
+// API server, started only by the benchmark that needs it. Run with
+// floorEnv set, the test binary is instead the floor benchmark's server.
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(floorEnv); addr != "" {
+		if err := serveFloor(addr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
+	testcluster.Main(m, testcluster.Options{})
+}
 
 var (
 	rate      = flag.Int("rate", 1000, "requests per second the webhook benchmark sends")
@@ -40,6 +53,7 @@ var (
 	serverEnv = flag.String("server-env", "", "semicolon-separated NAME=VALUE added to the server's environment, e.g. GODEBUG=gctrace=1")
 	rampart   = flag.String("rampart", "", "rampart binary to serve with (default: built from this module)")
 	serverLog = flag.String("server-log", "", "file for the server's standard error (default: discarded unless the benchmark fails)")
+	floorCPU  = flag.Duration("floor-cpu", 0, "CPU time the floor benchmark's server spends on each request, standing for a decision")
 )
 
 // BenchmarkWebhookServe measures what the API server sees: the real
@@ -62,19 +76,39 @@ func BenchmarkWebhookServe(b *testing.B) {
 		b.Fatal(err)
 	}
 	addr := freeAddr(b)
-	srv := startServer(b, bin, dir, "webhook", "serve", "--policy", policyFile, "--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile,
+	srv := startServer(b, bin, dir, nil, "webhook", "serve", "--policy", policyFile, "--tls-cert", certs.CertFile, "--tls-key", certs.KeyFile,
 		"--kubeconfig", cluster.Kubeconfig(b), "--listen", addr, "--decision-log", filepath.Join(dir, "decisions.log"))
+	measureServe(b, srv, addr, certs)
+}
+
+// BenchmarkWebhookFloor is BenchmarkWebhookServe with a server that
+// decides nothing: a plain net/http HTTPS server (HTTP/1.1, as rampart's)
+// that reads each review and sends a fixed admission, after spending
+// -floor-cpu of CPU time on it. It measures what the machine, TLS, HTTP and
+// the generator leave of a latency target, and what a decision of a given
+// cost would get; the API server runs beside it as in the real benchmark.
+//
+//	go test -run '^$' -bench WebhookFloor -benchtime 20x -floor-cpu 300us ./internal/admission/loadgen
+func BenchmarkWebhookFloor(b *testing.B) {
+	testcluster.Shared(b)
+	dir := b.TempDir()
+	certs := admissiontest.NewCerts(b, dir)
+	addr := freeAddr(b)
+	env := []string{floorEnv + "=" + addr, floorEnv + "_CERT=" + certs.CertFile, floorEnv + "_KEY=" + certs.KeyFile,
+		floorEnv + "_CPU=" + floorCPU.String()}
+	srv := startServer(b, os.Args[0], dir, env)
+	measureServe(b, srv, addr, certs)
+}
+
+// measureServe waits for the server at addr, sends the warm-up and then a
+// second of reviews per iteration, and reports what it measured.
+func measureServe(b *testing.B, srv *exec.Cmd, addr string, certs admissiontest.Certs) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(certs.CAPEM)
 	tlsConfig := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	waitReady(b, srv, "https://"+addr+admission.PathReadyz, tlsConfig)
 
-	body := admissiontest.Review(b, admissiontest.Request{
-		Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Group: "apps", Resource: "deployments",
-		Namespace: "shop", Name: "web", Operation: admissionv1.Update, User: "system:serviceaccount:ci:deployer",
-		Object: admissiontest.TypicalDeployment("web"), OldObject: admissiontest.TypicalDeployment("web"),
-	})
-	gen, err := loadgen.New(loadgen.Options{URL: "https://" + addr + admission.PathWorkloads, Body: body, Rate: *rate,
+	gen, err := loadgen.New(loadgen.Options{URL: "https://" + addr + admission.PathWorkloads, Body: typicalReview(b), Rate: *rate,
 		Duration: time.Second, Conns: *conns, TLS: tlsConfig, Check: admitted})
 	if err != nil {
 		b.Fatal(err)
@@ -117,6 +151,64 @@ func BenchmarkWebhookServe(b *testing.B) {
 	b.Logf("%s; load average %s", total, loadAverage())
 }
 
+// typicalReview is the update of a typical Deployment that both
+// benchmarks send.
+func typicalReview(b *testing.B) []byte {
+	return admissiontest.Review(b, admissiontest.Request{
+		Kind: metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, Group: "apps", Resource: "deployments",
+		Namespace: "shop", Name: "web", Operation: admissionv1.Update, User: "system:serviceaccount:ci:deployer",
+		Object: admissiontest.TypicalDeployment("web"), OldObject: admissiontest.TypicalDeployment("web"),
+	})
+}
+
+// floorEnv names the floor server's address in its environment; its
+// certificate, key and CPU time per request follow in floorEnv_CERT,
+// _KEY and _CPU.
+const floorEnv = "RAMPART_LOADGEN_FLOOR"
+
+// floorAnswer admits uid-1, as rampart answers the typical review.
+var floorAnswer = []byte(`{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","response":{"uid":"uid-1","allowed":true}}` + "\n")
+
+// serveFloor runs the floor benchmark's server until it is signalled.
+func serveFloor(addr string) error {
+	spend, err := time.ParseDuration(os.Getenv(floorEnv + "_CPU"))
+	if err != nil {
+		return fmt.Errorf("floor server: %w", err)
+	}
+	cert, err := tls.LoadX509KeyPair(os.Getenv(floorEnv+"_CERT"), os.Getenv(floorEnv+"_KEY"))
+	if err != nil {
+		return fmt.Errorf("floor server: %w", err)
+	}
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	srv := &http.Server{Addr: addr, Protocols: protocols, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			spendCPU(spend)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(floorAnswer)
+		})}
+	return srv.ListenAndServeTLS("", "")
+}
+
+// spendCPU keeps the thread busy for d of its own CPU time, standing for
+// the work of a decision: wall time would count the time the thread was
+// descheduled.
+func spendCPU(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	var ts unix.Timespec
+	cpu := func() time.Duration {
+		_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
+		return time.Duration(ts.Nano())
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for end := cpu() + d; cpu() < end; {
+	}
+}
+
 // admitted accepts the answer the typical Deployment must get.
 func admitted(body []byte) error {
 	if !bytes.Contains(body, []byte(`"uid":"uid-1"`)) || !bytes.Contains(body, []byte(`"allowed":true`)) {
@@ -152,9 +244,9 @@ func freeAddr(b *testing.B) string {
 	return addr
 }
 
-// startServer runs bin with args and stops it (SIGTERM, as Kubernetes
+// startServer runs bin with args, its environment and env, and stops it (SIGTERM, as Kubernetes
 // does) when b ends, showing its log if b failed.
-func startServer(b *testing.B, bin, dir string, args ...string) *exec.Cmd {
+func startServer(b *testing.B, bin, dir string, env []string, args ...string) *exec.Cmd {
 	b.Helper()
 	logFile := *serverLog
 	if logFile == "" {
@@ -166,7 +258,7 @@ func startServer(b *testing.B, bin, dir string, args ...string) *exec.Cmd {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), env...)
 	for kv := range strings.SplitSeq(*serverEnv, ";") {
 		if kv != "" {
 			cmd.Env = append(cmd.Env, kv)
