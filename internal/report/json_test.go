@@ -189,3 +189,32 @@ func TestJSONManyFindings(t *testing.T) {
 		t.Errorf("the same finding in 3,000 files is not numbered: last fingerprint %s", fps[len(fps)-1])
 	}
 }
+
+// The podSecurity array is written by hand; it must be what
+// json.MarshalIndent makes of it, for plain names and for every kind of
+// character encoding/json escapes.
+func TestAppendPodSecurity(t *testing.T) {
+	odd := []string{"", "web", `quo"te`, `back\slash`, "<b>&amp;", "tab\tnew\nline\x01\x7f", "é ü", "line\u2028sep", "bad\xffutf8"}
+	var pss []finding.PodSecurity
+	for i, s := range odd {
+		pss = append(pss, finding.PodSecurity{
+			Object:  finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: odd[(i+1)%len(odd)], Name: s},
+			Version: "latest", Level: s,
+		})
+	}
+	pss = append(pss, finding.PodSecurity{Object: finding.ObjectRef{APIVersion: strings.Join(odd, "|"), Kind: "Pod", Name: "p"}, Version: "v1.30", Level: "restricted"})
+	for _, n := range []int{0, 1, 2, len(pss)} {
+		in := pss[:n]
+		want := make([]jsonPodSecurity, len(in))
+		for i, p := range in {
+			want[i] = jsonPodSecurity{Object: toJSONObject(p.Object), Version: p.Version, Level: p.Level}
+		}
+		wantJSON, err := json.MarshalIndent(want, "  ", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendPodSecurity(nil, in); string(got) != string(wantJSON) {
+			t.Errorf("%d entries:\ngot  %s\nwant %s", n, got, wantJSON)
+		}
+	}
+}
