@@ -192,8 +192,8 @@ func TestJSONManyFindings(t *testing.T) {
 
 // The podSecurity array is written by hand; it must be what
 // json.MarshalIndent makes of it, for plain names and for every kind of
-// character encoding/json escapes.
-func TestAppendPodSecurity(t *testing.T) {
+// character encoding/json escapes, and past the size of its buffer.
+func TestWritePodSecurity(t *testing.T) {
 	odd := []string{"", "web", `quo"te`, `back\slash`, "<b>&amp;", "tab\tnew\nline\x01\x7f", "é ü", "line\u2028sep", "bad\xffutf8"}
 	var pss []finding.PodSecurity
 	for i, s := range odd {
@@ -203,7 +203,10 @@ func TestAppendPodSecurity(t *testing.T) {
 		})
 	}
 	pss = append(pss, finding.PodSecurity{Object: finding.ObjectRef{APIVersion: strings.Join(odd, "|"), Kind: "Pod", Name: "p"}, Version: "v1.30", Level: "restricted"})
-	for _, n := range []int{0, 1, 2, len(pss)} {
+	for i := range 1000 {
+		pss = append(pss, finding.PodSecurity{Object: finding.ObjectRef{APIVersion: "v1", Kind: "Pod", Namespace: "ns", Name: fmt.Sprint("pod-", i)}, Version: "latest", Level: "baseline"})
+	}
+	for _, n := range []int{0, 1, 2, len(odd) + 1, len(pss)} {
 		in := pss[:n]
 		want := make([]jsonPodSecurity, len(in))
 		for i, p := range in {
@@ -213,8 +216,12 @@ func TestAppendPodSecurity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendPodSecurity(nil, in); string(got) != string(wantJSON) {
-			t.Errorf("%d entries:\ngot  %s\nwant %s", n, got, wantJSON)
+		var got bytes.Buffer
+		if err := writePodSecurity(&got, in); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(wantJSON) {
+			t.Errorf("%d entries:\ngot  %.2000s\nwant %.2000s", n, got.String(), wantJSON)
 		}
 	}
 }
