@@ -6,7 +6,8 @@
 // up and shows in the tail (no coordinated omission).
 //
 // A pacer hands each request, when it is due, to a fixed pool of workers
-// (one per connection), and the first free worker sends it, so the
+// (one per HTTP/1.1 connection, Streams per HTTP/2 one), and the first free
+// worker sends it, so the
 // schedule does not wait for answers (open loop) while any worker is
 // free. When every worker waits on an answer, the next request is sent
 // when one is free, and that wait counts in its latency and its lag.

@@ -45,8 +45,7 @@ func (p *pacer) wait(ctx context.Context, due time.Time) error {
 	stop := context.AfterFunc(ctx, func() { _ = p.file.SetReadDeadline(time.Now()) })
 	_, err := p.file.Read(p.buf[:])
 	if !stop() {
-		_ = p.file.SetReadDeadline(time.Time{})
-		return ctx.Err()
+		return ctx.Err() // the deadline is set: a pacer is not used after ctx ends
 	}
 	if err != nil {
 		return fmt.Errorf("waiting on the timerfd: %w", err)
