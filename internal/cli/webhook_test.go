@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/testcluster"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -243,6 +244,9 @@ func TestWebhookEndToEnd(t *testing.T) {
 		t.Logf("exec into a plain pod passed admission and failed at the node: %v", err)
 	})
 
+	// The RoleBindings of test-team reach the RBAC authorizer a moment
+	// after they are made; the allowlist then lets this request through.
+	c.WaitAllowed(t, "tina", []string{"test-team"}, authorizationv1.ResourceAttributes{Namespace: "test", Verb: "get", Resource: "secrets", Name: "db"})
 	tina := kubernetes.NewForConfigOrDie(c.As("tina", "test-team"))
 	t.Run("authorization allowlist in block mode", func(t *testing.T) {
 		if _, err := tina.CoreV1().Secrets("test").Get(ctx, "db", metav1.GetOptions{}); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/testcluster"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -35,7 +36,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 )
 
@@ -445,34 +445,13 @@ func grant(t *testing.T, cs kubernetes.Interface, user, ns string, rules ...rbac
 
 var listPods = rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}}
 
-// waitAllowed waits until RBAC lets cfg list pods in ns: the authorizer
-// learns of new bindings through a watch.
-func waitAllowed(t *testing.T, cfg *rest.Config, ns string) {
-	t.Helper()
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		_, err := cs.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{Limit: 1})
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not allowed to list pods in %s: %v", ns, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func TestLoadClusterNamespaceUser(t *testing.T) {
 	c := testcluster.Shared(t)
 	s := seed(t, c, "nsu")
 	alice := s.prefix + "-alice"
 	grant(t, c.Client(), alice, s.shop, listPods)
+	c.WaitAllowed(t, alice, nil, authorizationv1.ResourceAttributes{Namespace: s.shop, Verb: "list", Resource: "pods"})
 	cfg := c.As(alice)
-	waitAllowed(t, cfg, s.shop)
 
 	inv, err := LoadCluster(t.Context(), cfg, ClusterOptions{Namespace: s.shop})
 	if err != nil {
@@ -522,8 +501,10 @@ func TestLoadClusterNamespaceFallback(t *testing.T) {
 	bob := s.prefix + "-bob"
 	grant(t, c.Client(), bob, "", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"list"}})
 	grant(t, c.Client(), bob, s.ops, listPods)
+	// Both grants must have reached the authorizer, not only the last one.
+	c.WaitAllowed(t, bob, nil, authorizationv1.ResourceAttributes{Verb: "list", Resource: "namespaces"})
+	c.WaitAllowed(t, bob, nil, authorizationv1.ResourceAttributes{Namespace: s.ops, Verb: "list", Resource: "pods"})
 	cfg := c.As(bob)
-	waitAllowed(t, cfg, s.ops)
 
 	inv, err := LoadCluster(t.Context(), cfg, ClusterOptions{})
 	if err != nil {
@@ -742,17 +723,7 @@ func TestLoadClusterKubeletConfig(t *testing.T) {
 	// A user who may read nodes but not nodes/proxy.
 	auditor := prefix + "-auditor"
 	grant(t, cs, auditor, "", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"list", "get"}})
-	ucs, err := kubernetes.NewForConfig(c.As(auditor))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if _, err := ucs.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1}); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("still not allowed to list nodes: %v", err)
-		}
-	}
+	c.WaitAllowed(t, auditor, nil, authorizationv1.ResourceAttributes{Verb: "list", Resource: "nodes"})
 	inv, err = LoadCluster(ctx, c.As(auditor), ClusterOptions{KubeletConfig: true})
 	if err != nil {
 		t.Fatal(err)

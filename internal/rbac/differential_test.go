@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -333,6 +334,47 @@ func awaitAggregation(ctx context.Context, t *testing.T, c *testcluster.Cluster)
 	}
 }
 
+// awaitAuthorizer waits until the RBAC authorizer has seen the whole world.
+// It watches each of the four kinds on its own, in the order they were
+// written: once it sees a Role, RoleBinding, ClusterRole and
+// ClusterRoleBinding written after the world (and after the aggregation),
+// it has seen everything before them. The sentinel user is not one the
+// requests use, and its unlabelled ClusterRole is aggregated nowhere.
+func awaitAuthorizer(t *testing.T, c *testcluster.Cluster) {
+	t.Helper()
+	ctx := t.Context()
+	const name, ns = "diff-sentinel", "diff-a"
+	rbac := c.Client().RbacV1()
+	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}}
+	rule := func(resource string) []rbacv1.PolicyRule {
+		return []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{resource}, Verbs: []string{"get"}}}
+	}
+	var errs []error
+	_, err := rbac.Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Rules: rule("configmaps")}, metav1.CreateOptions{})
+	errs = append(errs, err)
+	_, err = rbac.RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}, Subjects: subjects}, metav1.CreateOptions{})
+	errs = append(errs, err)
+	_, err = rbac.ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rule("endpoints")}, metav1.CreateOptions{})
+	errs = append(errs, err)
+	_, err = rbac.ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}, Subjects: subjects}, metav1.CreateOptions{})
+	errs = append(errs, err)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		_ = rbac.ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = rbac.ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = rbac.RoleBindings(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		_ = rbac.Roles(ns).Delete(ctx, name, metav1.DeleteOptions{})
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("sentinel grants: %v", err)
+	}
+	// Different resources, so that each answer needs its own binding.
+	c.WaitAllowed(t, name, nil, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "configmaps"})
+	c.WaitAllowed(t, name, nil, authorizationv1.ResourceAttributes{Verb: "get", Resource: "endpoints"})
+}
+
 // TestDifferentialSubjectAccessReview compares Allowed with the real API
 // server's SubjectAccessReview on a random RBAC world. Replay a failure
 // with -run TestDifferential -seed N.
@@ -360,6 +402,7 @@ func TestDifferentialSubjectAccessReview(t *testing.T) {
 	}
 	t.Cleanup(func() { deleteWorld(context.Background(), c.Client(), w) })
 	inv := awaitAggregation(ctx, t, c)
+	awaitAuthorizer(t, c)
 	t.Logf("created %d roles, %d cluster roles, %d role bindings, %d cluster role bindings in %s",
 		len(w.roles), len(w.clusterRoles), len(w.roleBindings), len(w.clusterRoleBindings), time.Since(start).Round(time.Millisecond))
 	ix := Build(inv)
