@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -161,29 +160,4 @@ func TestVersionAndChecks(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "privileged-container") {
 		t.Fatalf("checks: %d %q", code, out)
 	}
-}
-
-// A scan runs at scanGCPercent and gives the setting back; GOGC in the
-// environment wins.
-func TestScanGC(t *testing.T) {
-	before := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(before) })
-
-	t.Setenv("GOGC", "")
-	restore := scanGC()
-	if got := debug.SetGCPercent(scanGCPercent); got != scanGCPercent {
-		t.Errorf("during a scan the GC percent is %d, want %d", got, scanGCPercent)
-	}
-	restore()
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("after a scan the GC percent is %d, want 100 back", got)
-	}
-
-	t.Setenv("GOGC", "50")
-	debug.SetGCPercent(50)
-	restore = scanGC()
-	if got := debug.SetGCPercent(50); got != 50 {
-		t.Errorf("with GOGC=50 a scan set the GC percent to %d", got)
-	}
-	restore()
 }

@@ -137,7 +137,7 @@ func runWebhookServe(ctx context.Context, s streams, o *webhookServeOptions) err
 	if o.gcPercent <= 0 {
 		return usageError("--gc-percent must be positive")
 	}
-	defer setGCPercent(o)()
+	defer setGCPercent(o.gcPercent, o.gcPercentSet)()
 	logger := slog.New(slog.NewTextHandler(s.err, nil))
 	pol, err := loadPolicy(o.policyFile)
 	if err != nil {
@@ -205,13 +205,14 @@ func runWebhookServe(ctx context.Context, s streams, o *webhookServeOptions) err
 	return nil
 }
 
-// setGCPercent applies --gc-percent, unless GOGC is set and the flag is
-// not, and returns what restores the previous setting.
-func setGCPercent(o *webhookServeOptions) (restore func()) {
-	if !o.gcPercentSet && os.Getenv("GOGC") != "" {
+// setGCPercent sets the GC percent of a command's run, unless GOGC is set
+// and the user did not ask for percent explicitly (set), and returns what
+// restores the previous setting.
+func setGCPercent(percent int, set bool) (restore func()) {
+	if !set && os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	old := debug.SetGCPercent(o.gcPercent)
+	old := debug.SetGCPercent(percent)
 	return func() { debug.SetGCPercent(old) }
 }
 

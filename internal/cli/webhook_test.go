@@ -587,9 +587,10 @@ func TestWebhookUsageErrors(t *testing.T) {
 	}
 }
 
-// --gc-percent applies unless GOGC is set and the flag is not, and the
-// old setting comes back when serving ends.
-func TestWebhookGCPercent(t *testing.T) {
+// webhook serve's --gc-percent and scan's own percent apply unless GOGC is
+// set (and, for the webhook, the flag is not), and the old setting comes
+// back when the command ends.
+func TestSetGCPercent(t *testing.T) {
 	current := func() int {
 		p := debug.SetGCPercent(100)
 		debug.SetGCPercent(p)
@@ -605,18 +606,21 @@ func TestWebhookGCPercent(t *testing.T) {
 		{"default", "", webhookServeOptions{gcPercent: defaultGCPercent}, defaultGCPercent},
 		{"GOGC set", "150", webhookServeOptions{gcPercent: defaultGCPercent}, before},
 		{"GOGC and the flag set", "150", webhookServeOptions{gcPercent: 250, gcPercentSet: true}, 250},
+		// scan sets its own percent, never as a flag.
+		{"scan", "", webhookServeOptions{gcPercent: scanGCPercent}, scanGCPercent},
+		{"scan, GOGC set", "150", webhookServeOptions{gcPercent: scanGCPercent}, before},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("GOGC", tt.gogc)
-			restore := setGCPercent(&tt.o)
+			restore := setGCPercent(tt.o.gcPercent, tt.o.gcPercentSet)
 			got := current()
 			restore()
 			if got != tt.want {
-				t.Errorf("GC percent %d while serving, want %d", got, tt.want)
+				t.Errorf("GC percent %d while running, want %d", got, tt.want)
 			}
 			if now := current(); now != before {
-				t.Errorf("GC percent %d after serving, want %d back", now, before)
+				t.Errorf("GC percent %d after running, want %d back", now, before)
 			}
 		})
 	}

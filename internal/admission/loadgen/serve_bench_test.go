@@ -89,7 +89,7 @@ func BenchmarkWebhookServe(b *testing.B) {
 // the generator leave of a latency target, and what a decision of a given
 // cost would get; the API server runs beside it as in the real benchmark.
 //
-//	go test -run '^$' -bench WebhookFloor -benchtime 20x -floor-cpu 300us ./internal/admission/loadgen
+//	go test ./internal/admission/loadgen -run '^$' -bench WebhookFloor -benchtime 20x -args -floor-cpu 300us
 func BenchmarkWebhookFloor(b *testing.B) {
 	testcluster.Shared(b)
 	dir := b.TempDir()
@@ -254,8 +254,9 @@ func freeAddr(b *testing.B) string {
 	return addr
 }
 
-// startServer runs bin with args, its environment and env, and stops it (SIGTERM, as Kubernetes
-// does) when b ends, showing its log if b failed.
+// startServer runs bin with args, and env added to its environment, and
+// stops it (SIGTERM, as Kubernetes does) when b ends, showing its log if b
+// failed.
 func startServer(b *testing.B, bin, dir string, env []string, args ...string) *exec.Cmd {
 	b.Helper()
 	logFile := *serverLog
