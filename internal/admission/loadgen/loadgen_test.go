@@ -73,18 +73,26 @@ func (s *tlsServer) clientTLS() *tls.Config {
 	return s.Client().Transport.(*http.Transport).TLSClientConfig
 }
 
+// runAll runs o and fails t unless every one of the want measured
+// requests was answered.
+func runAll(t *testing.T, o Options, want int) *Result {
+	t.Helper()
+	res, err := Run(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || len(res.Latencies) != want {
+		t.Fatalf("got %d answers and %d errors (%v), want %d and none", len(res.Latencies), res.Errors, res.Err, want)
+	}
+	return res
+}
+
 func ok(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"ok":true}`)) }
 
 func TestRunHTTP2OverFewConnections(t *testing.T) {
 	s := newTLSServer(t, ok)
-	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 200 * time.Millisecond,
-		Duration: 500 * time.Millisecond, Conns: 2, HTTP2: true, TLS: s.clientTLS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 || len(res.Latencies) != 100 {
-		t.Fatalf("got %d answers and %d errors (%v), want 100 and none", len(res.Latencies), res.Errors, res.Err)
-	}
+	res := runAll(t, Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 200 * time.Millisecond,
+		Duration: 500 * time.Millisecond, Conns: 2, HTTP2: true, TLS: s.clientTLS()}, 100)
 	if _, ok := s.protos.Load("HTTP/2.0"); !ok {
 		t.Error("no request came over HTTP/2")
 	}
@@ -101,14 +109,8 @@ func TestRunHTTP2OverFewConnections(t *testing.T) {
 
 func TestRunHTTP1KeepAlive(t *testing.T) {
 	s := newTLSServer(t, ok)
-	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Warmup: 200 * time.Millisecond,
-		Duration: 300 * time.Millisecond, Conns: 2, TLS: s.clientTLS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 || len(res.Latencies) != 30 {
-		t.Fatalf("got %d answers and %d errors (%v), want 30 and none", len(res.Latencies), res.Errors, res.Err)
-	}
+	runAll(t, Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Warmup: 200 * time.Millisecond,
+		Duration: 300 * time.Millisecond, Conns: 2, TLS: s.clientTLS()}, 30)
 	if _, ok := s.protos.Load("HTTP/1.1"); !ok {
 		t.Error("no request came over HTTP/1.1")
 	}
@@ -255,14 +257,8 @@ func slow(d time.Duration) http.HandlerFunc {
 func TestRunSendsWhileAnswersWait(t *testing.T) {
 	var f inFlight
 	s := newTLSServer(t, f.serve(slow(30*time.Millisecond)))
-	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 200 * time.Millisecond,
-		Duration: 500 * time.Millisecond, Conns: 25, TLS: s.clientTLS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 || len(res.Latencies) != 100 {
-		t.Fatalf("got %d answers and %d errors (%v), want 100 and none", len(res.Latencies), res.Errors, res.Err)
-	}
+	res := runAll(t, Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 200 * time.Millisecond,
+		Duration: 500 * time.Millisecond, Conns: 25, TLS: s.clientTLS()}, 100)
 	// 30 ms answers every 5 ms: six at once, on six connections.
 	if most := f.most.Load(); most < 3 {
 		t.Errorf("at most %d requests in flight, want the schedule kept while answers wait", most)
@@ -279,14 +275,8 @@ func TestRunHoldsItsConnections(t *testing.T) {
 	var f inFlight
 	s := newTLSServer(t, f.serve(slow(20*time.Millisecond)))
 	// Three connections answer 150 requests a second; 200 are due.
-	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 100 * time.Millisecond,
-		Duration: 500 * time.Millisecond, Conns: 3, TLS: s.clientTLS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 || len(res.Latencies) != 100 {
-		t.Fatalf("got %d answers and %d errors (%v), want 100 and none", len(res.Latencies), res.Errors, res.Err)
-	}
+	res := runAll(t, Options{URL: s.URL, Body: []byte("{}"), Rate: 200, Warmup: 100 * time.Millisecond,
+		Duration: 500 * time.Millisecond, Conns: 3, TLS: s.clientTLS()}, 100)
 	if got := s.conns.Load(); got != 3 {
 		t.Errorf("server accepted %d connections, want 3", got)
 	}
@@ -313,13 +303,7 @@ func TestRunReconnectsWhenTheServerCloses(t *testing.T) {
 		}
 		ok(w, r)
 	})
-	res, err := Run(t.Context(), Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Duration: 300 * time.Millisecond, Conns: 1, TLS: s.clientTLS()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Errors != 0 || len(res.Latencies) != 30 {
-		t.Fatalf("got %d answers and %d errors (%v), want 30 and none", len(res.Latencies), res.Errors, res.Err)
-	}
+	res := runAll(t, Options{URL: s.URL, Body: []byte("{}"), Rate: 100, Duration: 300 * time.Millisecond, Conns: 1, TLS: s.clientTLS()}, 30)
 	// One connection at first and one after each of the 10 closes but the last.
 	if res.Dials != 10 || s.conns.Load() != 10 {
 		t.Errorf("%d dials, %d connections accepted, want 10", res.Dials, s.conns.Load())
