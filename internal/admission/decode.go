@@ -1,7 +1,7 @@
 package admission
 
 import (
-	"reflect"
+	"github.com/go-json-experiment/json/jsontext"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -25,6 +25,13 @@ type ignored struct{}
 
 func (*ignored) UnmarshalJSON([]byte) error { return nil }
 
+// UnmarshalJSONFrom is UnmarshalJSON for encoding/json/v2: the value is
+// read, and so validated, whole.
+func (*ignored) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	_, err := dec.ReadValue()
+	return err
+}
+
 // metaWire is ObjectMeta with managedFields ignored: a field at the outer
 // level wins over the embedded one of the same JSON name.
 type metaWire struct {
@@ -45,19 +52,12 @@ type specWire[S any] struct {
 // typedWire is a specWire of some spec type.
 type typedWire interface {
 	object() runtime.Object
-	// isZero is true when nothing the object is built from was read.
-	isZero() bool
 }
 
 func (w *specWire[S]) object() runtime.Object {
 	obj := w.build(w.Metadata.ObjectMeta, w.Spec)
 	obj.GetObjectKind().SetGroupVersionKind(w.GroupVersionKind())
 	return obj
-}
-
-func (w *specWire[S]) isZero() bool {
-	return w.TypeMeta == metav1.TypeMeta{} && reflect.ValueOf(&w.Metadata.ObjectMeta).Elem().IsZero() &&
-		reflect.ValueOf(&w.Spec).Elem().IsZero()
 }
 
 // specOf returns a maker of empty wires for spec S.
