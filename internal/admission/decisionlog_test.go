@@ -115,6 +115,55 @@ func TestDecisionLogFlushesPeriodically(t *testing.T) {
 	t.Fatal("record not flushed within 5s while running")
 }
 
+// countingStream counts the lines written to it.
+type countingStream struct {
+	mu    sync.Mutex
+	lines int
+}
+
+func (s *countingStream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lines += strings.Count(string(p), "\n")
+	return len(p), nil
+}
+
+func (s *countingStream) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lines
+}
+
+// The writer takes decisions on a tick, not one by one, but a burst that
+// fills half the queue wakes it at once: with a tick that never comes,
+// more than a queue's worth of decisions recorded in bursts is written
+// whole, none dropped.
+func TestDecisionLogDrainsABurst(t *testing.T) {
+	s := &countingStream{}
+	l := newStreamLog(s, time.Hour)
+	const n = 3 * queueSize
+	for i := range n {
+		l.Record(Decision{User: fmt.Sprint(i), Message: "image not pinned"})
+		if i%(queueSize/2) == queueSize/2-1 {
+			// Let the writer catch up before the next burst (the bufio
+			// buffer holds about 700 lines; each buffer's worth is written).
+			deadline := time.Now().Add(10 * time.Second)
+			for len(l.queue) > 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	if l.Dropped() != 0 {
+		t.Errorf("%d of %d decisions dropped", l.Dropped(), n)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.count(); got != n {
+		t.Errorf("%d lines written, want %d", got, n)
+	}
+}
+
 // blockedStream is a stream nobody reads, as a full pipe to a stuck log
 // collector is.
 type blockedStream struct {
