@@ -25,8 +25,14 @@ func TestPodCacheFollowsWatch(t *testing.T) {
 		defer cancel()
 		return c.Pod(wctx, ns, name)
 	}
-	if _, ok := wait("a", "old", 5*time.Second); !ok || !c.Synced() {
+	if _, ok := wait("a", "old", 5*time.Second); !ok {
 		t.Fatal("listed pod not cached")
+	}
+	// The store may hold the list a moment before the informer says so.
+	for deadline := time.Now().Add(5 * time.Second); !c.Synced(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("pod cache not synced 5s after its list")
+		}
 	}
 	// A pod created after the list arrives through the watch; the reader
 	// waits for it.

@@ -3,7 +3,9 @@ package admission
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,15 +109,29 @@ func TestEndpointBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// Over a real connection: the answer must reach the client
+			// while a stuck decision still holds the handler.
 			ep := &reviewEndpoint{kind: "x", handler: tt.h, budget: 50 * time.Millisecond, fail: tt.fail}
+			srv := httptest.NewServer(ep)
+			defer srv.Close()
 			start := time.Now()
-			resp, code, body := post(t, ep, body)
-			if resp == nil {
-				t.Fatalf("status %d: %s", code, body)
+			res, err := srv.Client().Post(srv.URL, "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer, err := io.ReadAll(res.Body)
+			_ = res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
 			}
 			if took := time.Since(start); took > 500*time.Millisecond {
 				t.Errorf("answered after %s, the budget is 50ms", took)
 			}
+			var review admissionv1.AdmissionReview
+			if err := json.Unmarshal(answer, &review); err != nil || review.Response == nil {
+				t.Fatalf("status %d %s: not an AdmissionReview with a response", res.StatusCode, answer)
+			}
+			resp := review.Response
 			text := strings.Join(resp.Warnings, " ")
 			if resp.Result != nil {
 				text += resp.Result.Message
