@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -18,17 +17,45 @@ import (
 // request passed from the caller's goroutine to the connection's writer
 // and from its reader back, each hand-off waking a thread, which was a
 // large part of the generator's CPU. What goes on the wire is the same:
-// the request as http.Request writes it, through a 4 KiB buffer as the
-// transport's, so that a body is written as the API server's client
-// writes it (the first 4 KiB, then the rest).
+// the request as http.Request writes it, in the two writes the transport's
+// 4 KiB buffer makes of it (the first 4 KiB, then the rest), as the API
+// server's client writes a body. Every request is the same, so its bytes
+// are made once (h1Request): building and writing a request each time
+// made the generator collect its garbage twice a second, each time
+// delaying the requests it was sending.
 type h1Conn struct {
 	o      *Options
+	req    *h1Request
 	addr   string // host:port
 	dials  *atomic.Int64
 	dialer *tls.Dialer
 	conn   net.Conn // nil until dialled, and after an error
 	r      *bufio.Reader
-	w      *bufio.Writer
+}
+
+// h1Request is the request every h1Conn sends: its bytes on the wire, and
+// the request they were written from, which reading an answer needs.
+type h1Request struct {
+	wire []byte
+	req  *http.Request
+}
+
+// transportBuffer is the size of http.Transport's connection write buffer.
+const transportBuffer = 4 << 10
+
+func newH1Request(o *Options) (*h1Request, error) {
+	req, err := http.NewRequest(http.MethodPost, o.URL, bytes.NewReader(o.Body))
+	if err != nil {
+		return nil, fmt.Errorf("building the request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	var wire bytes.Buffer
+	if err := req.Write(&wire); err != nil {
+		return nil, fmt.Errorf("building the request: %w", err)
+	}
+	req.Body = nil // written: reading an answer needs only the method
+	return &h1Request{wire: wire.Bytes(), req: req}, nil
 }
 
 // send posts the body and reads the answer into answer, dialling first
@@ -42,7 +69,6 @@ func (c *h1Conn) send(ctx context.Context, answer *bytes.Buffer) error {
 		}
 		c.conn = conn
 		c.r = bufio.NewReader(conn)
-		c.w = bufio.NewWriter(readerFromConn{conn})
 	}
 	// The deadline bounds the request; ctx ending moves it to now.
 	conn := c.conn
@@ -51,7 +77,7 @@ func (c *h1Conn) send(ctx context.Context, answer *bytes.Buffer) error {
 		return fmt.Errorf("setting the deadline: %w", err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
-	keep, err := c.roundTrip(ctx, answer)
+	keep, err := c.roundTrip(answer)
 	if !stop() || !keep {
 		c.close()
 	}
@@ -60,20 +86,19 @@ func (c *h1Conn) send(ctx context.Context, answer *bytes.Buffer) error {
 
 // roundTrip writes one request and reads its answer; keep is false when
 // the connection cannot carry another.
-func (c *h1Conn) roundTrip(ctx context.Context, answer *bytes.Buffer) (keep bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.o.URL, bytes.NewReader(c.o.Body))
-	if err != nil {
-		return false, fmt.Errorf("building the request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if err := req.Write(c.w); err != nil {
+func (c *h1Conn) roundTrip(answer *bytes.Buffer) (keep bool, err error) {
+	// The transport fills its buffer, writes it, and writes what it no
+	// longer holds at once.
+	first := c.req.wire[:min(len(c.req.wire), transportBuffer)]
+	if _, err := c.conn.Write(first); err != nil {
 		return false, fmt.Errorf("sending: %w", err)
 	}
-	if err := c.w.Flush(); err != nil {
-		return false, fmt.Errorf("sending: %w", err)
+	if rest := c.req.wire[len(first):]; len(rest) > 0 {
+		if _, err := c.conn.Write(rest); err != nil {
+			return false, fmt.Errorf("sending: %w", err)
+		}
 	}
-	resp, err := http.ReadResponse(c.r, req)
+	resp, err := http.ReadResponse(c.r, c.req.req)
 	if err != nil {
 		return false, fmt.Errorf("reading the answer: %w", err)
 	}
@@ -88,13 +113,4 @@ func (c *h1Conn) close() {
 		_ = c.conn.Close()
 		c.conn = nil
 	}
-}
-
-// readerFromConn writes what a buffer holds no more of straight to the
-// connection, as the transport's connection writer does, so that a body
-// past the buffer goes in one write.
-type readerFromConn struct{ net.Conn }
-
-func (w readerFromConn) ReadFrom(r io.Reader) (int64, error) {
-	return io.Copy(w.Conn, r)
 }

@@ -161,7 +161,11 @@ func New(o Options) (*Generator, error) {
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("loadgen: URL %q is not an https URL", o.URL)
 	}
-	return &Generator{o: o, c: newClients(o, u), interval: time.Second / time.Duration(o.Rate)}, nil
+	c, err := newClients(o, u)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	return &Generator{o: o, c: c, interval: time.Second / time.Duration(o.Rate)}, nil
 }
 
 // Run sends Rate requests per second for d and waits for their answers.
@@ -210,7 +214,7 @@ type clients struct {
 	dials   atomic.Int64
 }
 
-func newClients(o Options, u *url.URL) *clients {
+func newClients(o Options, u *url.URL) (*clients, error) {
 	c := &clients{streams: o.Streams}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	tlsConfig := o.TLS.Clone()
@@ -223,10 +227,14 @@ func newClients(o Options, u *url.URL) *clients {
 		if u.Port() == "" {
 			addr = net.JoinHostPort(u.Hostname(), "443")
 		}
-		for range o.Conns {
-			c.h1 = append(c.h1, &h1Conn{o: &o, addr: addr, dials: &c.dials, dialer: &tls.Dialer{NetDialer: dialer, Config: tlsConfig}})
+		req, err := newH1Request(&o)
+		if err != nil {
+			return nil, err
 		}
-		return c
+		for range o.Conns {
+			c.h1 = append(c.h1, &h1Conn{o: &o, req: req, addr: addr, dials: &c.dials, dialer: &tls.Dialer{NetDialer: dialer, Config: tlsConfig}})
+		}
+		return c, nil
 	}
 	// The transport offers the protocols it was told to use.
 	tlsConfig.NextProtos = nil
@@ -245,7 +253,7 @@ func newClients(o Options, u *url.URL) *clients {
 		t.Protocols.SetHTTP2(true)
 		c.h2 = append(c.h2, &http.Client{Transport: t, Timeout: o.Timeout})
 	}
-	return c
+	return c, nil
 }
 
 // sender sends one request and reads its answer into answer.

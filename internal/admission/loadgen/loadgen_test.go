@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -8,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -307,5 +310,58 @@ func TestRunReconnectsWhenTheServerCloses(t *testing.T) {
 	// One connection at first and one after each of the 10 closes but the last.
 	if res.Dials != 10 || s.conns.Load() != 10 {
 		t.Errorf("%d dials, %d connections accepted, want 10", res.Dials, s.conns.Load())
+	}
+}
+
+// writeRecorder is a connection that records each write and answers every
+// request with a 200.
+type writeRecorder struct {
+	net.Conn // nil: only the methods below are called
+	writes   [][]byte
+}
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, slices.Clone(p))
+	return len(p), nil
+}
+func (w *writeRecorder) SetDeadline(time.Time) error { return nil }
+func (w *writeRecorder) Close() error                { return nil }
+
+// The generator sends what http.Request writes, in the writes the
+// transport makes of it: a small request in one, a large one as its first
+// 4 KiB and then the rest.
+func TestH1WritesAsTheTransport(t *testing.T) {
+	for _, size := range []int{2, 10 << 10} {
+		o := Options{URL: "https://webhook.example:8443/validate", Body: bytes.Repeat([]byte("x"), size), Timeout: time.Second}
+		req, err := newH1Request(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := http.NewRequest(http.MethodPost, o.URL, bytes.NewReader(o.Body))
+		want.Header.Set("Content-Type", "application/json")
+		want.Header.Set("Accept", "application/json")
+		var wire bytes.Buffer
+		if err := want.Write(&wire); err != nil {
+			t.Fatal(err)
+		}
+		conn := &writeRecorder{}
+		c := &h1Conn{o: &o, req: req, conn: conn, r: bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))}
+		if err := c.send(context.Background(), &bytes.Buffer{}); err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Join(conn.writes, nil); !bytes.Equal(got, wire.Bytes()) {
+			t.Errorf("%d-byte body: sent\n%q\nwant\n%q", size, got, wire.Bytes())
+		}
+		var sizes []int
+		for _, w := range conn.writes {
+			sizes = append(sizes, len(w))
+		}
+		wantSizes := []int{wire.Len()}
+		if wire.Len() > 4096 {
+			wantSizes = []int{4096, wire.Len() - 4096}
+		}
+		if !slices.Equal(sizes, wantSizes) {
+			t.Errorf("%d-byte body: writes of %v bytes, want %v", size, sizes, wantSizes)
+		}
 	}
 }
