@@ -78,19 +78,19 @@ func (a *Authorizer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	st := answerWithinBudget(w, r.Context(), a.budget, func(context.Context) authorizationv1.SubjectAccessReviewStatus {
+	answerWithinBudget(r.Context(), w, a.budget, func(context.Context) authorizationv1.SubjectAccessReviewStatus {
 		return a.Decide(sar.Spec)
 	}, func(reason string) authorizationv1.SubjectAccessReviewStatus {
 		// No opinion: RBAC decides, as when the webhook is down.
 		return authorizationv1.SubjectAccessReviewStatus{EvaluationError: "rampart: " + reason}
 	}, func(w http.ResponseWriter, st authorizationv1.SubjectAccessReviewStatus) {
 		writeJSON(w, &authorizationv1.SubjectAccessReview{TypeMeta: sar.TypeMeta, Status: st})
+		result := "no-opinion"
+		if st.Denied {
+			result = "denied"
+		}
+		a.metrics.Observe("authorization", result, time.Since(start))
 	})
-	result := "no-opinion"
-	if st.Denied {
-		result = "denied"
-	}
-	a.metrics.Observe("authorization", result, time.Since(start))
 }
 
 // Decide judges one request; it never sets Allowed.

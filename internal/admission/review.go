@@ -127,15 +127,15 @@ func (e *reviewEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := review.Request
-	resp := answerWithinBudget(w, r.Context(), e.budget, func(ctx context.Context) *admissionv1.AdmissionResponse {
+	answerWithinBudget(r.Context(), w, e.budget, func(ctx context.Context) *admissionv1.AdmissionResponse {
 		return e.handler.Admit(ctx, req)
 	}, e.failed, func(w http.ResponseWriter, resp *admissionv1.AdmissionResponse) {
 		resp.UID = req.UID
 		writeJSON(w, &admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp})
+		e.metrics.Observe(e.kind, resultOf(resp), time.Since(start))
 	})
 	// The review may hold slices of the body; its decision has returned.
 	body.release()
-	e.metrics.Observe(e.kind, resultOf(resp), time.Since(start))
 }
 
 // failed answers a request that could not be decided, per failure policy.
@@ -146,41 +146,37 @@ func (e *reviewEndpoint) failed(reason string) *admissionv1.AdmissionResponse {
 	return &admissionv1.AdmissionResponse{Allowed: true, Warnings: []string{"rampart: " + reason + "; admitted unchecked"}}
 }
 
-// answerWithinBudget decides on the request's goroutine and writes the
-// answer to w with write, so that a slow or broken check never holds the
-// API server's request: when the budget passes first, a watchdog writes
-// fail's answer at once, and the decision's, when it comes, is dropped. A
-// decision that panics is answered by fail too. It returns the answer
-// written, after the watchdog is done with w if it ran.
+// answerWithinBudget decides on the request's goroutine and answers with
+// write, so that a slow or broken check never holds the API server's
+// request: when the budget passes first, a watchdog answers with fail at
+// once (and closes the connection, which the late decision still holds),
+// and the decision's answer, when it comes, is dropped. A decision that
+// panics is answered with fail too. It returns when the decision has, and
+// the watchdog, if it ran, has answered.
 //
-// The decision used to run on a goroutine of its own, which the request's
-// goroutine waited on or on the budget. Starting it woke a second thread
-// for every request, which on a small virtual machine cost more CPU time
-// than a check (35 µs a request in BenchmarkWebhookServe). Now the
-// watchdog's goroutine starts only when the budget has passed; the
-// connection then stays with the late decision until it returns, and the
-// API server sends its next requests over its other connections. This
-// needs a server of HTTP/1.1 only (Server): an HTTP/2 stream would end
-// only when the handler returns.
-func answerWithinBudget[T any](w http.ResponseWriter, parent context.Context, budget time.Duration,
-	decide func(context.Context) T, fail func(reason string) T, write func(http.ResponseWriter, T)) T {
+// Running the decision on a goroutine of its own, as before, woke a second
+// thread for every request, which on a small virtual machine cost about
+// 35 µs of CPU a request (BenchmarkWebhookServe); the watchdog's goroutine
+// starts only when the budget has passed. It needs an HTTP/1.1 server
+// (Server): an HTTP/2 stream would end only when the handler returns.
+func answerWithinBudget[T any](parent context.Context, w http.ResponseWriter, budget time.Duration,
+	decide func(context.Context) T, fail func(reason string) T, write func(http.ResponseWriter, T)) {
 	ctx, cancel := context.WithTimeout(parent, budget)
 	defer cancel()
-	var late T
 	watchdog := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(watchdog)
-		late = fail(fmt.Sprintf("no decision within %s", budget))
-		write(w, late)
+		// Its client would send the next request on this connection.
+		w.Header().Set("Connection", "close")
+		write(w, fail(fmt.Sprintf("no decision within %s", budget)))
 		_ = http.NewResponseController(w).Flush()
 	})
 	answer := decideOrFail(ctx, decide, fail)
 	if !stop() {
 		<-watchdog
-		return late
+		return
 	}
 	write(w, answer)
-	return answer
 }
 
 // decideOrFail is decide, or fail's answer when decide panics.
