@@ -33,20 +33,22 @@ func (*ignored) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 }
 
 // metaWire is ObjectMeta with managedFields ignored: a field at the outer
-// level wins over the embedded one of the same JSON name.
+// level wins over the embedded one of the same JSON name. The metadata is
+// decoded in place, into the object's own.
 type metaWire struct {
-	metav1.ObjectMeta `json:",inline"`
-	ManagedFields     ignored `json:"managedFields"`
+	*metav1.ObjectMeta `json:",inline"`
+	ManagedFields      ignored `json:"managedFields"`
 }
 
-// specWire is an object with spec S and no status. It is the decode
-// target both of a raw object and, in decodeWorkloadReview, of the object
-// inside a review, read in the same pass as the review.
+// specWire is an object with spec S and no status, decoded in place into
+// obj's metadata and spec (a null spec leaves obj's empty). It is the
+// decode target both of a raw object and, in decodeWorkloadReview, of the
+// object inside a review, read in the same pass as the review.
 type specWire[S any] struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        metaWire `json:"metadata"`
-	Spec            S        `json:"spec"`
-	build           func(metav1.ObjectMeta, S) runtime.Object
+	Spec            *S       `json:"spec"`
+	obj             runtime.Object
 }
 
 // typedWire is a specWire of some spec type.
@@ -55,41 +57,52 @@ type typedWire interface {
 }
 
 func (w *specWire[S]) object() runtime.Object {
-	obj := w.build(w.Metadata.ObjectMeta, w.Spec)
-	obj.GetObjectKind().SetGroupVersionKind(w.GroupVersionKind())
-	return obj
+	w.obj.GetObjectKind().SetGroupVersionKind(w.GroupVersionKind())
+	return w.obj
 }
 
-// specOf returns a maker of empty wires for spec S.
-func specOf[S any](build func(metav1.ObjectMeta, S) runtime.Object) func() typedWire {
-	return func() typedWire { return &specWire[S]{build: build} }
+// specOf returns a maker of empty wires for spec S, of objects that
+// newObject makes.
+func specOf[S any](newObject func() (runtime.Object, *metav1.ObjectMeta, *S)) func() typedWire {
+	return func() typedWire {
+		obj, meta, spec := newObject()
+		return &specWire[S]{Metadata: metaWire{ObjectMeta: meta}, Spec: spec, obj: obj}
+	}
 }
 
 // specKinds are the kinds that run pods, as inventory.PodOf knows them.
 var specKinds = map[schema.GroupVersionKind]func() typedWire{
-	corev1.SchemeGroupVersion.WithKind("Pod"): specOf(func(m metav1.ObjectMeta, s corev1.PodSpec) runtime.Object {
-		return &corev1.Pod{ObjectMeta: m, Spec: s}
+	corev1.SchemeGroupVersion.WithKind("Pod"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *corev1.PodSpec) {
+		o := &corev1.Pod{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	corev1.SchemeGroupVersion.WithKind("ReplicationController"): specOf(func(m metav1.ObjectMeta, s corev1.ReplicationControllerSpec) runtime.Object {
-		return &corev1.ReplicationController{ObjectMeta: m, Spec: s}
+	corev1.SchemeGroupVersion.WithKind("ReplicationController"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *corev1.ReplicationControllerSpec) {
+		o := &corev1.ReplicationController{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("Deployment"): specOf(func(m metav1.ObjectMeta, s appsv1.DeploymentSpec) runtime.Object {
-		return &appsv1.Deployment{ObjectMeta: m, Spec: s}
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.DeploymentSpec) {
+		o := &appsv1.Deployment{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): specOf(func(m metav1.ObjectMeta, s appsv1.StatefulSetSpec) runtime.Object {
-		return &appsv1.StatefulSet{ObjectMeta: m, Spec: s}
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.StatefulSetSpec) {
+		o := &appsv1.StatefulSet{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): specOf(func(m metav1.ObjectMeta, s appsv1.DaemonSetSpec) runtime.Object {
-		return &appsv1.DaemonSet{ObjectMeta: m, Spec: s}
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.DaemonSetSpec) {
+		o := &appsv1.DaemonSet{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): specOf(func(m metav1.ObjectMeta, s appsv1.ReplicaSetSpec) runtime.Object {
-		return &appsv1.ReplicaSet{ObjectMeta: m, Spec: s}
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.ReplicaSetSpec) {
+		o := &appsv1.ReplicaSet{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	batchv1.SchemeGroupVersion.WithKind("Job"): specOf(func(m metav1.ObjectMeta, s batchv1.JobSpec) runtime.Object {
-		return &batchv1.Job{ObjectMeta: m, Spec: s}
+	batchv1.SchemeGroupVersion.WithKind("Job"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *batchv1.JobSpec) {
+		o := &batchv1.Job{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
-	batchv1.SchemeGroupVersion.WithKind("CronJob"): specOf(func(m metav1.ObjectMeta, s batchv1.CronJobSpec) runtime.Object {
-		return &batchv1.CronJob{ObjectMeta: m, Spec: s}
+	batchv1.SchemeGroupVersion.WithKind("CronJob"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *batchv1.CronJobSpec) {
+		o := &batchv1.CronJob{}
+		return o, &o.ObjectMeta, &o.Spec
 	}),
 }
 
