@@ -80,7 +80,11 @@ type DecisionLog struct {
 	done  chan struct{}
 	once  sync.Once
 
-	closed  atomic.Bool
+	// closing is held to read closed while queueing, and to set it, so
+	// that a decision is either queued before the writer's last drain or
+	// counted as dropped.
+	closing sync.RWMutex
+	closed  bool
 	errs    atomic.Int64
 	dropped atomic.Int64
 
@@ -180,13 +184,17 @@ func (l *DecisionLog) drain() {
 // decision is dropped and counted. Write errors are counted (Errors), not
 // returned: a full disk must not turn into denied requests.
 func (l *DecisionLog) Record(d Decision) {
-	if l.closed.Load() {
-		l.dropped.Add(1)
-		return
+	l.closing.RLock()
+	queued := false
+	if !l.closed {
+		select {
+		case l.queue <- d:
+			queued = true
+		default:
+		}
 	}
-	select {
-	case l.queue <- d:
-	default:
+	l.closing.RUnlock()
+	if !queued {
 		l.dropped.Add(1)
 		return
 	}
@@ -247,7 +255,9 @@ func (l *DecisionLog) Close() error {
 	first := false
 	l.once.Do(func() {
 		first = true
-		l.closed.Store(true)
+		l.closing.Lock()
+		l.closed = true
+		l.closing.Unlock()
 		close(l.stop)
 	})
 	<-l.done
