@@ -61,48 +61,44 @@ func (w *specWire[S]) object() runtime.Object {
 	return w.obj
 }
 
-// specOf returns a maker of empty wires for spec S, of objects that
-// newObject makes.
-func specOf[S any](newObject func() (runtime.Object, *metav1.ObjectMeta, *S)) func() typedWire {
+// specOf returns a maker of empty wires of objects O, decoded into the
+// metadata and spec that parts returns of each.
+func specOf[O any, S any, P interface {
+	*O
+	runtime.Object
+}](parts func(P) (*metav1.ObjectMeta, *S)) func() typedWire {
 	return func() typedWire {
-		obj, meta, spec := newObject()
+		obj := P(new(O))
+		meta, spec := parts(obj)
 		return &specWire[S]{Metadata: metaWire{ObjectMeta: meta}, Spec: spec, obj: obj}
 	}
 }
 
 // specKinds are the kinds that run pods, as inventory.PodOf knows them.
 var specKinds = map[schema.GroupVersionKind]func() typedWire{
-	corev1.SchemeGroupVersion.WithKind("Pod"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *corev1.PodSpec) {
-		o := &corev1.Pod{}
-		return o, &o.ObjectMeta, &o.Spec
+	corev1.SchemeGroupVersion.WithKind("Pod"): specOf(func(o *corev1.Pod) (*metav1.ObjectMeta, *corev1.PodSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	corev1.SchemeGroupVersion.WithKind("ReplicationController"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *corev1.ReplicationControllerSpec) {
-		o := &corev1.ReplicationController{}
-		return o, &o.ObjectMeta, &o.Spec
+	corev1.SchemeGroupVersion.WithKind("ReplicationController"): specOf(func(o *corev1.ReplicationController) (*metav1.ObjectMeta, *corev1.ReplicationControllerSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("Deployment"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.DeploymentSpec) {
-		o := &appsv1.Deployment{}
-		return o, &o.ObjectMeta, &o.Spec
+	appsv1.SchemeGroupVersion.WithKind("Deployment"): specOf(func(o *appsv1.Deployment) (*metav1.ObjectMeta, *appsv1.DeploymentSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.StatefulSetSpec) {
-		o := &appsv1.StatefulSet{}
-		return o, &o.ObjectMeta, &o.Spec
+	appsv1.SchemeGroupVersion.WithKind("StatefulSet"): specOf(func(o *appsv1.StatefulSet) (*metav1.ObjectMeta, *appsv1.StatefulSetSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.DaemonSetSpec) {
-		o := &appsv1.DaemonSet{}
-		return o, &o.ObjectMeta, &o.Spec
+	appsv1.SchemeGroupVersion.WithKind("DaemonSet"): specOf(func(o *appsv1.DaemonSet) (*metav1.ObjectMeta, *appsv1.DaemonSetSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *appsv1.ReplicaSetSpec) {
-		o := &appsv1.ReplicaSet{}
-		return o, &o.ObjectMeta, &o.Spec
+	appsv1.SchemeGroupVersion.WithKind("ReplicaSet"): specOf(func(o *appsv1.ReplicaSet) (*metav1.ObjectMeta, *appsv1.ReplicaSetSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	batchv1.SchemeGroupVersion.WithKind("Job"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *batchv1.JobSpec) {
-		o := &batchv1.Job{}
-		return o, &o.ObjectMeta, &o.Spec
+	batchv1.SchemeGroupVersion.WithKind("Job"): specOf(func(o *batchv1.Job) (*metav1.ObjectMeta, *batchv1.JobSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
-	batchv1.SchemeGroupVersion.WithKind("CronJob"): specOf(func() (runtime.Object, *metav1.ObjectMeta, *batchv1.CronJobSpec) {
-		o := &batchv1.CronJob{}
-		return o, &o.ObjectMeta, &o.Spec
+	batchv1.SchemeGroupVersion.WithKind("CronJob"): specOf(func(o *batchv1.CronJob) (*metav1.ObjectMeta, *batchv1.CronJobSpec) {
+		return &o.ObjectMeta, &o.Spec
 	}),
 }
 
