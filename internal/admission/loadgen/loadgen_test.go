@@ -351,6 +351,12 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	return c.answer.Read(p)
 }
 
+func (c *wireConn) written() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.writes)
+}
+
 func (c *wireConn) sizes() []int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -418,7 +424,7 @@ func TestH1WritesAsTheTransport(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The same request (the header's order may differ)...
-		got, want := readRequest(t, conn.writes), readRequest(t, transportConn.writes)
+		got, want := readRequest(t, conn.written()), readRequest(t, transportConn.written())
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d-byte body: sent\n%+v\nthe transport sends\n%+v", size, got, want)
 		}
