@@ -351,7 +351,7 @@ func (c *wireConn) Read(p []byte) (int, error) {
 	return c.answer.Read(p)
 }
 
-func (c *wireConn) written() [][]byte {
+func (c *wireConn) recorded() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.writes)
@@ -424,7 +424,7 @@ func TestH1WritesAsTheTransport(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The same request (the header's order may differ)...
-		got, want := readRequest(t, conn.written()), readRequest(t, transportConn.written())
+		got, want := readRequest(t, conn.recorded()), readRequest(t, transportConn.recorded())
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%d-byte body: sent\n%+v\nthe transport sends\n%+v", size, got, want)
 		}
