@@ -83,6 +83,14 @@ type Result struct {
 	// connection was waiting on an answer, and the tail is partly the
 	// generator's.
 	Lag []time.Duration
+	// Sent are the latencies of the same requests counted as the API
+	// server counts a webhook's (apiserver_admission_webhook_admission_duration_seconds)
+	// and as load tools that time each request do: from when the request
+	// was sent, so without the generator's own lateness; a request that
+	// had to wait for a free connection counts from when it was due, so
+	// that a slow server's answers still hold up what waits behind them.
+	// Sorted.
+	Sent []time.Duration
 	// Errors counts measured requests that failed; Err is the first.
 	Errors int
 	Err    error
@@ -107,9 +115,9 @@ func Quantile(sorted []time.Duration, q float64) time.Duration {
 func (r *Result) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
 	l := r.Latencies
-	return fmt.Sprintf("requests=%d errors=%d p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms lag-p99=%sms dials=%d",
+	return fmt.Sprintf("requests=%d errors=%d p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms lag-p99=%sms sent-p99=%sms dials=%d",
 		len(l), r.Errors, ms(Quantile(l, 0.5)), ms(Quantile(l, 0.9)), ms(Quantile(l, 0.99)), ms(Quantile(l, 0.999)),
-		ms(Quantile(l, 1)), ms(Quantile(r.Lag, 0.99)), r.Dials)
+		ms(Quantile(l, 1)), ms(Quantile(r.Lag, 0.99)), ms(Quantile(r.Sent, 0.99)), r.Dials)
 }
 
 // Run sends the warm-up and then the measured schedule, and waits for every
@@ -172,7 +180,7 @@ func New(o Options) (*Generator, error) {
 func (g *Generator) Run(ctx context.Context, d time.Duration) (*Result, error) {
 	g.c.dials.Store(0)
 	start := time.Now()
-	res, err := g.c.schedule(ctx, g.o, g.interval, int(d/g.interval))
+	res, err := schedule(ctx, g.c.senders(g.o), g.o, start, g.interval, int(d/g.interval))
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +196,7 @@ func (g *Generator) Close() { g.c.close() }
 func (r *Result) Add(other *Result) {
 	r.Latencies = mergeSorted(r.Latencies, other.Latencies)
 	r.Lag = mergeSorted(r.Lag, other.Lag)
+	r.Sent = mergeSorted(r.Sent, other.Sent)
 	r.Errors += other.Errors
 	if r.Err == nil {
 		r.Err = other.Err
@@ -292,24 +301,31 @@ type run struct {
 	// due carries each request's index when it is due, from the pacer to
 	// the first free worker; it holds all n, so the pacer never waits on
 	// a worker.
-	due      chan int
+	due chan int
+	// free counts the workers with no request handed to them; the pacer
+	// takes one for each request and a worker gives it back when its
+	// answer is read, so a request handed out when it falls below zero
+	// waits for a connection (queued).
+	free     atomic.Int64
+	queued   []bool
 	stopped  atomic.Bool // ctx ended before every request was sent
 	lat, lag []time.Duration
 	failed   []error
 }
 
-// schedule sends n requests, the i-th due at start + i·interval, from the
-// workers of every connection.
-func (c *clients) schedule(ctx context.Context, o Options, interval time.Duration, n int) (*Result, error) {
+// schedule sends n requests, the i-th due at start + i·interval, from one
+// worker per sender.
+func schedule(ctx context.Context, senders []sender, o Options, start time.Time, interval time.Duration, n int) (*Result, error) {
 	p, err := newPacer()
 	if err != nil {
 		return nil, err
 	}
 	defer p.close()
-	r := &run{o: o, start: time.Now(), interval: interval, n: n, due: make(chan int, n),
-		lat: make([]time.Duration, n), lag: make([]time.Duration, n), failed: make([]error, n)}
+	r := &run{o: o, start: start, interval: interval, n: n, due: make(chan int, n),
+		lat: make([]time.Duration, n), lag: make([]time.Duration, n), failed: make([]error, n), queued: make([]bool, n)}
 	var wg sync.WaitGroup
-	for _, send := range c.senders(o) {
+	r.free.Store(int64(len(senders)))
+	for _, send := range senders {
 		wg.Go(func() { r.work(ctx, send) })
 	}
 	var paceErr error
@@ -332,9 +348,15 @@ func (c *clients) schedule(ctx context.Context, o Options, interval time.Duratio
 		}
 		res.Latencies = append(res.Latencies, r.lat[i])
 		res.Lag = append(res.Lag, r.lag[i])
+		if r.queued[i] {
+			res.Sent = append(res.Sent, r.lat[i])
+		} else {
+			res.Sent = append(res.Sent, r.lat[i]-r.lag[i])
+		}
 	}
 	slices.Sort(res.Latencies)
 	slices.Sort(res.Lag)
+	slices.Sort(res.Sent)
 	return res, nil
 }
 
@@ -350,6 +372,7 @@ func (r *run) pace(ctx context.Context, p *pacer) error {
 			}
 			return err
 		}
+		r.queued[i] = r.free.Add(-1) < 0
 		r.due <- i
 	}
 	return nil
@@ -368,6 +391,7 @@ func (r *run) work(ctx context.Context, send sender) {
 		r.lag[i] = time.Since(due)
 		r.failed[i] = send(ctx, &answer)
 		r.lat[i] = time.Since(due)
+		r.free.Add(1)
 	}
 }
 

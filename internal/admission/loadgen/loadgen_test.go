@@ -434,3 +434,52 @@ func TestH1WritesAsTheTransport(t *testing.T) {
 		}
 	}
 }
+
+// sleeper is a sender whose answer takes d.
+func sleeper(d time.Duration) sender {
+	return func(context.Context, *bytes.Buffer) error {
+		time.Sleep(d)
+		return nil
+	}
+}
+
+// A request sent late while a connection was free counts from when it was
+// due in Latencies and from when it was sent in Sent: the lateness is the
+// generator's, not the server's.
+func TestSentLeavesOutTheGeneratorsLateness(t *testing.T) {
+	senders := []sender{}
+	for range 10 {
+		senders = append(senders, sleeper(time.Millisecond))
+	}
+	// All ten were due 50 ms before the generator handed them out.
+	res, err := schedule(t.Context(), senders, Options{}, time.Now().Add(-50*time.Millisecond), time.Millisecond, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Sent) != 10 || len(res.Latencies) != 10 {
+		t.Fatalf("%d sent and %d latencies, want 10 of each", len(res.Sent), len(res.Latencies))
+	}
+	if least := Quantile(res.Latencies, 0); least < 40*time.Millisecond {
+		t.Errorf("least latency %v, want the 41 ms or more since each was due", least)
+	}
+	if most := Quantile(res.Sent, 1); most < time.Millisecond || most > 30*time.Millisecond {
+		t.Errorf("largest latency from sending %v, want the 1 ms answer and not the lateness", most)
+	}
+}
+
+// A request that waited for a free connection counts from when it was due
+// in Sent too: the server's slow answers held it up.
+func TestSentCountsTheWaitForAConnection(t *testing.T) {
+	// One connection answers in 20 ms; ten requests are due 5 ms apart,
+	// so the last waits about 135 ms for it.
+	res, err := schedule(t.Context(), []sender{sleeper(20 * time.Millisecond)}, Options{}, time.Now(), 5*time.Millisecond, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if least := Quantile(res.Sent, 0); least < 20*time.Millisecond {
+		t.Errorf("least latency from sending %v, want at least the 20 ms answer", least)
+	}
+	if most := Quantile(res.Sent, 1); most < 100*time.Millisecond {
+		t.Errorf("largest latency from sending %v, want the wait for the connection counted (about 155 ms)", most)
+	}
+}

@@ -151,6 +151,9 @@ func measureServe(b *testing.B, srv *exec.Cmd, addr string, certs admissiontest.
 	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 0.999)), "p99.9-ms")
 	b.ReportMetric(ms(loadgen.Quantile(total.Latencies, 1)), "max-ms")
 	b.ReportMetric(ms(loadgen.Quantile(total.Lag, 0.99)), "lag-p99-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Sent, 0.5)), "sent-p50-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Sent, 0.99)), "sent-p99-ms")
+	b.ReportMetric(ms(loadgen.Quantile(total.Sent, 0.999)), "sent-p99.9-ms")
 	b.ReportMetric(n, "requests")
 	b.ReportMetric(float64(total.Dials), "dials")
 	if serverCPU >= 0 {
