@@ -3,7 +3,11 @@
 // a fixed schedule over long-lived connections, and each latency counts
 // from when the request was due, not from when it was sent, so that a
 // stall of the server or of the generator delays every request it holds
-// up and shows in the tail (no coordinated omission).
+// up and shows in the tail (no coordinated omission). Each latency is also
+// counted as the API server counts a webhook's, from when the request was
+// sent, except that a request that waited for a free connection counts
+// from when it was due (Result.Sent): that leaves out the generator's own
+// lateness but not the server's.
 //
 // A pacer hands each request, when it is due, to a fixed pool of workers
 // (one per HTTP/1.1 connection, Streams per HTTP/2 one), and the first free

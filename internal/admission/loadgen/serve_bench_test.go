@@ -63,9 +63,11 @@ var (
 // catalog and a decision log file, and each iteration sends a second of
 // update reviews of a typical Deployment at -rate over TLS, open loop, on
 // keep-alive HTTP/1.1 connections as the API server does.
-// Reported: latency percentiles from each request's due time, CPU time of
-// the server per request (from /proc, independent of other load on the
-// machine) and of the generator, and the generator's own lateness.
+// Reported: latency percentiles from each request's due time and, as
+// sent-*, from its sending (as the API server times a webhook; a request
+// that waited for a free connection still counts from its due time), CPU
+// time of the server per request (from /proc, independent of other load
+// on the machine) and of the generator, and the generator's own lateness.
 //
 //	go test -run '^$' -bench WebhookServe -benchtime 20x ./internal/admission/loadgen
 func BenchmarkWebhookServe(b *testing.B) {
