@@ -6,8 +6,8 @@
 // up and shows in the tail (no coordinated omission). Each latency is also
 // counted as the API server counts a webhook's, from when the request was
 // sent, except that a request that waited for a free connection counts
-// from when it was due (Result.Sent): that leaves out the generator's own
-// lateness but not the server's.
+// from when the pacer handed it out (Result.Sent): that leaves out the
+// generator's own lateness but not the server's.
 //
 // A pacer hands each request, when it is due, to a fixed pool of workers
 // (one per HTTP/1.1 connection, Streams per HTTP/2 one), and the first free
@@ -91,10 +91,13 @@ type Result struct {
 	// server counts a webhook's (apiserver_admission_webhook_admission_duration_seconds)
 	// and as load tools that time each request do: from when the request
 	// was sent, so without the generator's own lateness; a request that
-	// had to wait for a free connection counts from when it was due, so
-	// that a slow server's answers still hold up what waits behind them.
-	// Sorted.
+	// had to wait for a free connection counts from when the pacer handed
+	// it out, so that a slow server's answers still hold up what waits
+	// behind them. Sorted.
 	Sent []time.Duration
+	// Queued counts the measured requests that waited for a free
+	// connection.
+	Queued int
 	// Errors counts measured requests that failed; Err is the first.
 	Errors int
 	Err    error
@@ -119,9 +122,9 @@ func Quantile(sorted []time.Duration, q float64) time.Duration {
 func (r *Result) String() string {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
 	l := r.Latencies
-	return fmt.Sprintf("requests=%d errors=%d p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms lag-p99=%sms sent-p99=%sms dials=%d",
+	return fmt.Sprintf("requests=%d errors=%d p50=%sms p90=%sms p99=%sms p99.9=%sms max=%sms lag-p99=%sms sent-p99=%sms queued=%d dials=%d",
 		len(l), r.Errors, ms(Quantile(l, 0.5)), ms(Quantile(l, 0.9)), ms(Quantile(l, 0.99)), ms(Quantile(l, 0.999)),
-		ms(Quantile(l, 1)), ms(Quantile(r.Lag, 0.99)), ms(Quantile(r.Sent, 0.99)), r.Dials)
+		ms(Quantile(l, 1)), ms(Quantile(r.Lag, 0.99)), ms(Quantile(r.Sent, 0.99)), r.Queued, r.Dials)
 }
 
 // Run sends the warm-up and then the measured schedule, and waits for every
@@ -201,6 +204,7 @@ func (r *Result) Add(other *Result) {
 	r.Latencies = mergeSorted(r.Latencies, other.Latencies)
 	r.Lag = mergeSorted(r.Lag, other.Lag)
 	r.Sent = mergeSorted(r.Sent, other.Sent)
+	r.Queued += other.Queued
 	r.Errors += other.Errors
 	if r.Err == nil {
 		r.Err = other.Err
@@ -309,9 +313,11 @@ type run struct {
 	// free counts the workers with no request handed to them; the pacer
 	// takes one for each request and a worker gives it back when its
 	// answer is read, so a request handed out when it falls below zero
-	// waits for a connection (queued).
+	// waits for a connection (queued). handed is how late after its due
+	// time the pacer handed each request out.
 	free     atomic.Int64
 	queued   []bool
+	handed   []time.Duration
 	stopped  atomic.Bool // ctx ended before every request was sent
 	lat, lag []time.Duration
 	failed   []error
@@ -326,7 +332,8 @@ func schedule(ctx context.Context, senders []sender, o Options, start time.Time,
 	}
 	defer p.close()
 	r := &run{o: o, start: start, interval: interval, n: n, due: make(chan int, n),
-		lat: make([]time.Duration, n), lag: make([]time.Duration, n), failed: make([]error, n), queued: make([]bool, n)}
+		lat: make([]time.Duration, n), lag: make([]time.Duration, n), failed: make([]error, n),
+		queued: make([]bool, n), handed: make([]time.Duration, n)}
 	var wg sync.WaitGroup
 	r.free.Store(int64(len(senders)))
 	for _, send := range senders {
@@ -353,7 +360,8 @@ func schedule(ctx context.Context, senders []sender, o Options, start time.Time,
 		res.Latencies = append(res.Latencies, r.lat[i])
 		res.Lag = append(res.Lag, r.lag[i])
 		if r.queued[i] {
-			res.Sent = append(res.Sent, r.lat[i])
+			res.Queued++
+			res.Sent = append(res.Sent, r.lat[i]-r.handed[i])
 		} else {
 			res.Sent = append(res.Sent, r.lat[i]-r.lag[i])
 		}
@@ -369,7 +377,8 @@ func schedule(ctx context.Context, senders []sender, o Options, start time.Time,
 func (r *run) pace(ctx context.Context, p *pacer) error {
 	defer close(r.due)
 	for i := range r.n {
-		if err := p.wait(ctx, r.start.Add(time.Duration(i)*r.interval)); err != nil {
+		due := r.start.Add(time.Duration(i) * r.interval)
+		if err := p.wait(ctx, due); err != nil {
 			r.stopped.Store(true)
 			if ctx.Err() != nil {
 				return nil // reported as ctx's error
@@ -377,6 +386,7 @@ func (r *run) pace(ctx context.Context, p *pacer) error {
 			return err
 		}
 		r.queued[i] = r.free.Add(-1) < 0
+		r.handed[i] = time.Since(due)
 		r.due <- i
 	}
 	return nil

@@ -451,35 +451,72 @@ func TestSentLeavesOutTheGeneratorsLateness(t *testing.T) {
 	for range 10 {
 		senders = append(senders, sleeper(time.Millisecond))
 	}
-	// All ten were due 50 ms before the generator handed them out.
-	res, err := schedule(t.Context(), senders, Options{}, time.Now().Add(-50*time.Millisecond), time.Millisecond, 10)
+	// All ten were due 500 ms before the generator handed them out.
+	res, err := schedule(t.Context(), senders, Options{}, time.Now().Add(-500*time.Millisecond), time.Millisecond, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Sent) != 10 || len(res.Latencies) != 10 {
-		t.Fatalf("%d sent and %d latencies, want 10 of each", len(res.Sent), len(res.Latencies))
+	if len(res.Sent) != 10 || len(res.Latencies) != 10 || res.Queued != 0 {
+		t.Fatalf("%d sent, %d latencies, %d queued; want 10, 10 and none queued", len(res.Sent), len(res.Latencies), res.Queued)
 	}
-	if least := Quantile(res.Latencies, 0); least < 40*time.Millisecond {
-		t.Errorf("least latency %v, want the 41 ms or more since each was due", least)
+	if least := Quantile(res.Latencies, 0); least < 490*time.Millisecond {
+		t.Errorf("least latency %v, want the 491 ms or more since each was due", least)
 	}
-	if most := Quantile(res.Sent, 1); most < time.Millisecond || most > 30*time.Millisecond {
+	if most := Quantile(res.Sent, 1); most < time.Millisecond || most > 250*time.Millisecond {
 		t.Errorf("largest latency from sending %v, want the 1 ms answer and not the lateness", most)
 	}
 }
 
-// A request that waited for a free connection counts from when it was due
-// in Sent too: the server's slow answers held it up.
+// When the generator is so late that it hands out more requests at once
+// than there are free connections, those that wait for one count from
+// when they were handed out: the wait is the server's, the lateness
+// before it the generator's.
+func TestSentLeavesOutTheLatenessOfABurst(t *testing.T) {
+	five := sleeper(5 * time.Millisecond)
+	res, err := schedule(t.Context(), []sender{five, five}, Options{}, time.Now().Add(-500*time.Millisecond), time.Millisecond, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued != 4 {
+		t.Errorf("%d queued, want the 4 beyond the 2 connections", res.Queued)
+	}
+	// The last two waited for two answers each: 15 ms from being handed out.
+	if most := Quantile(res.Sent, 1); most < 10*time.Millisecond || most > 250*time.Millisecond {
+		t.Errorf("largest latency from sending %v, want the wait for a connection (about 15 ms) and not the lateness", most)
+	}
+}
+
+// A request that waited for a free connection counts that wait in Sent:
+// the server's slow answers held it up.
 func TestSentCountsTheWaitForAConnection(t *testing.T) {
 	// One connection answers in 20 ms; ten requests are due 5 ms apart,
-	// so the last waits about 135 ms for it.
+	// so request k is answered about 15k + 20 ms after it was due.
 	res, err := schedule(t.Context(), []sender{sleeper(20 * time.Millisecond)}, Options{}, time.Now(), 5*time.Millisecond, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Queued != 9 {
+		t.Errorf("%d queued, want the 9 after the first", res.Queued)
+	}
 	if least := Quantile(res.Sent, 0); least < 20*time.Millisecond {
 		t.Errorf("least latency from sending %v, want at least the 20 ms answer", least)
 	}
+	if second := Quantile(res.Sent, 0.2); second < 30*time.Millisecond {
+		t.Errorf("second least latency from sending %v, want the 15 ms wait for the connection counted (about 35 ms)", second)
+	}
 	if most := Quantile(res.Sent, 1); most < 100*time.Millisecond {
 		t.Errorf("largest latency from sending %v, want the wait for the connection counted (about 155 ms)", most)
+	}
+}
+
+// A connection counts as free again once its answer is read: requests
+// due after that do not wait.
+func TestSentFreesTheConnection(t *testing.T) {
+	res, err := schedule(t.Context(), []sender{sleeper(time.Millisecond)}, Options{}, time.Now(), 20*time.Millisecond, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued != 0 {
+		t.Errorf("%d queued, want none: each 1 ms answer was read 19 ms before the next request was due", res.Queued)
 	}
 }

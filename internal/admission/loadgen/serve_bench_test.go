@@ -65,7 +65,8 @@ var (
 // keep-alive HTTP/1.1 connections as the API server does.
 // Reported: latency percentiles from each request's due time and, as
 // sent-*, from its sending (as the API server times a webhook; a request
-// that waited for a free connection still counts from its due time), CPU
+// that waited for a free connection counts from when it was handed out,
+// and how many did is reported as queued), CPU
 // time of the server per request (from /proc, independent of other load
 // on the machine) and of the generator, and the generator's own lateness.
 //
@@ -158,6 +159,7 @@ func measureServe(b *testing.B, srv *exec.Cmd, addr string, certs admissiontest.
 	b.ReportMetric(ms(loadgen.Quantile(total.Sent, 0.999)), "sent-p99.9-ms")
 	b.ReportMetric(n, "requests")
 	b.ReportMetric(float64(total.Dials), "dials")
+	b.ReportMetric(float64(total.Queued), "queued")
 	if serverCPU >= 0 {
 		b.ReportMetric(float64(serverCPU.Microseconds())/n, "server-cpu-µs/req")
 	}
