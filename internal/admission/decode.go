@@ -1,6 +1,7 @@
 package admission
 
 import (
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -41,14 +42,35 @@ type metaWire struct {
 }
 
 // specWire is an object with spec S and no status, decoded in place into
-// obj's metadata and spec (a null spec leaves obj's empty). It is the
+// obj's metadata and spec. It is the
 // decode target both of a raw object and, in decodeWorkloadReview, of the
 // object inside a review, read in the same pass as the review.
 type specWire[S any] struct {
 	metav1.TypeMeta `json:",inline"`
-	Metadata        metaWire `json:"metadata"`
-	Spec            *S       `json:"spec"`
+	Metadata        metaWire     `json:"metadata"`
+	Spec            specField[S] `json:"spec"`
 	obj             runtime.Object
+}
+
+// specField is an object's spec, decoded in place. A null leaves it as it
+// is, as it leaves the object's own spec field, a struct: a pointer field
+// would drop the place to decode a later spec (given twice) into.
+type specField[S any] struct{ spec *S }
+
+func (f *specField[S]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		return err
+	}
+	return jsonv2.UnmarshalDecode(dec, f.spec)
+}
+
+// UnmarshalJSON is UnmarshalJSONFrom for sigs.k8s.io/json, with its options.
+func (f *specField[S]) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	return sigsjson.UnmarshalCaseSensitivePreserveInts(data, f.spec)
 }
 
 // typedWire is a specWire of some spec type.
@@ -70,7 +92,7 @@ func specOf[O any, S any, P interface {
 	return func() typedWire {
 		obj := P(new(O))
 		meta, spec := parts(obj)
-		return &specWire[S]{Metadata: metaWire{ObjectMeta: meta}, Spec: spec, obj: obj}
+		return &specWire[S]{Metadata: metaWire{ObjectMeta: meta}, Spec: specField[S]{spec}, obj: obj}
 	}
 }
 

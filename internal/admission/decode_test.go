@@ -150,6 +150,11 @@ func FuzzSpecDecoders(f *testing.F) {
 	}
 	f.Add([]byte(`{"metadata":{"managedFields":7,"name":"x"},"spec":{"template":{"spec":{"containers":[{"name":"a"}]}}},"status":"?"}`))
 	f.Add([]byte(`{"metadata":{"ManagedFields":[{"manager":"x"}]},"Spec":{}}`))
+	// null, and then a value, where a field given twice merges.
+	f.Add([]byte(`{"spec":null,"spec":{"replicas":2}}`))
+	f.Add([]byte(`{"spec":{"replicas":2},"spec":null}`))
+	f.Add([]byte(`{"metadata":null,"metadata":{"name":"a"},"status":null}`))
+	f.Add([]byte(`{"metadata":{"name":"a"},"metadata":null,"spec":{"template":null,"template":{"spec":{"containers":[{"name":"a"}]}}}}`))
 	gvk := appsv1.SchemeGroupVersion.WithKind("Deployment")
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		want, err := fullDecode(t, gvk, raw)

@@ -141,6 +141,8 @@ func reviewBodies(t testing.TB) [][]byte {
 		head + podKind + `,"object":{"spec":{"securityContext":{"runAsUser":1},"securityContext":{"runAsGroup":2},"containers":[{"name":"c","image":"x","resources":{"limits":{"cpu":"1"}},"resources":{"requests":{"cpu":"1"}}}]}}}}`,
 		head + podKind + `,"userInfo":{"username":"a","groups":["g"]},"userInfo":{"uid":"b"},"object":` + pod + `,"options":{"a":1},"options":{"b":2},"uid":"2"}}`,
 		head + podKind + `,"object":null,"object":` + pod + `}}`,
+		head + podKind + `,"object":{"metadata":{"name":"p"},"spec":null,"spec":{"hostPID":true,"containers":[{"name":"c","image":"x"}]}}}}`,
+		head + podKind + `,"object":{"metadata":{"name":"p"},"spec":{"hostPID":true,"containers":[{"name":"c","image":"x"}]},"spec":null}}}`,
 		head + podKind + `,"object":` + pod + `,"oldObject":` + pod + `,"oldObject":{}}}`,
 		head + podKind + `,"object":{"metadata":null,"spec":{"containers":null,"hostPID":null,"securityContext":null,"priority":null}}}}`,
 		head + podKind + `,"object":{"metadata":{"name":null,"labels":null,"creationTimestamp":null},"spec":{"containers":[{"name":"c","image":"x","ports":null,"resources":{"limits":null}}]}}}}`,
