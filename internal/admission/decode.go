@@ -42,9 +42,9 @@ type metaWire struct {
 }
 
 // specWire is an object with spec S and no status, decoded in place into
-// obj's metadata and spec. It is the
-// decode target both of a raw object and, in decodeWorkloadReview, of the
-// object inside a review, read in the same pass as the review.
+// obj's metadata and spec. It is the decode target both of a raw object
+// and, in decodeWorkloadReview, of the object inside a review, read in the
+// same pass as the review.
 type specWire[S any] struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        metaWire     `json:"metadata"`
