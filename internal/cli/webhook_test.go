@@ -598,22 +598,23 @@ func TestSetGCPercent(t *testing.T) {
 	}
 	before := current()
 	tests := []struct {
-		name string
-		gogc string
-		o    webhookServeOptions
-		want int
+		name    string
+		gogc    string
+		percent int
+		set     bool // given as a flag
+		want    int
 	}{
-		{"default", "", webhookServeOptions{gcPercent: defaultGCPercent}, defaultGCPercent},
-		{"GOGC set", "150", webhookServeOptions{gcPercent: defaultGCPercent}, before},
-		{"GOGC and the flag set", "150", webhookServeOptions{gcPercent: 250, gcPercentSet: true}, 250},
+		{"default", "", defaultGCPercent, false, defaultGCPercent},
+		{"GOGC set", "150", defaultGCPercent, false, before},
+		{"GOGC and the flag set", "150", 250, true, 250},
 		// scan sets its own percent, never as a flag.
-		{"scan", "", webhookServeOptions{gcPercent: scanGCPercent}, scanGCPercent},
-		{"scan, GOGC set", "150", webhookServeOptions{gcPercent: scanGCPercent}, before},
+		{"scan", "", scanGCPercent, false, scanGCPercent},
+		{"scan, GOGC set", "150", scanGCPercent, false, before},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("GOGC", tt.gogc)
-			restore := setGCPercent(tt.o.gcPercent, tt.o.gcPercentSet)
+			restore := setGCPercent(tt.percent, tt.set)
 			got := current()
 			restore()
 			if got != tt.want {

@@ -20,10 +20,9 @@ import (
 // the request as http.Request writes it, in the writes the transport makes
 // of it over TLS (its first 4 KiB buffer, then the rest in io.Copy's 32 KiB
 // chunks), as the API server's client writes a body. Every request is the
-// same, so its bytes
-// are made once (h1Request): building and writing a request each time
-// made the generator collect its garbage twice a second, each time
-// delaying the requests it was sending.
+// same, so its bytes are made once (h1Request): building and writing a
+// request each time made the generator collect its garbage twice a second,
+// each time delaying the requests it was sending.
 type h1Conn struct {
 	o      *Options
 	req    *h1Request

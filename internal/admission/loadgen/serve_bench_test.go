@@ -66,9 +66,9 @@ var (
 // Reported: latency percentiles from each request's due time and, as
 // sent-*, from its sending (as the API server times a webhook; a request
 // that waited for a free connection counts from when it was handed out,
-// and how many did is reported as queued), CPU
-// time of the server per request (from /proc, independent of other load
-// on the machine) and of the generator, and the generator's own lateness.
+// and how many did is reported as queued), CPU time of the server per
+// request (from /proc, independent of other load on the machine) and of
+// the generator, and the generator's own lateness.
 //
 //	go test -run '^$' -bench WebhookServe -benchtime 20x ./internal/admission/loadgen
 func BenchmarkWebhookServe(b *testing.B) {
